@@ -1,0 +1,36 @@
+// Bundles the CLI (code-split so each command loads only what it needs) and the host agent (one file,
+// Node built-ins only, so it can be pushed to a host and run there with nothing installed).
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true });
+mkdirSync('dist', { recursive: true });
+
+await build({
+  entryPoints: { agent: 'src/agent/main.ts' },
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  outdir: 'dist',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const agent = readFileSync('dist/agent.js');
+const agentHash = createHash('sha256').update(agent).digest('hex');
+writeFileSync('dist/agent.json', JSON.stringify({ sha256: agentHash, bytes: agent.length }) + '\n');
+
+await build({
+  entryPoints: { cli: 'src/cli/main.ts' },
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  outdir: 'dist',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  chunkNames: 'chunks/[name]-[hash]',
+});
