@@ -2,11 +2,12 @@
 // Node built-ins only, so it can be pushed to a host and run there with nothing installed).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
 
+if (existsSync('src/agent/main.ts')) {
 await build({
   entryPoints: { agent: 'src/agent/main.ts' },
   bundle: true,
@@ -14,12 +15,14 @@ await build({
   target: 'node18',
   format: 'cjs',
   outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
   legalComments: 'none',
   logLevel: 'warning',
 });
-const agent = readFileSync('dist/agent.js');
+const agent = readFileSync('dist/agent.cjs');
 const agentHash = createHash('sha256').update(agent).digest('hex');
 writeFileSync('dist/agent.json', JSON.stringify({ sha256: agentHash, bytes: agent.length }) + '\n');
+}
 
 await build({
   entryPoints: { cli: 'src/cli/main.ts' },

@@ -1,0 +1,74 @@
+// The agent's methods. Each takes JSON params and returns a JSON result; long work streams events.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { AGENT_PROTOCOL, type AgentErrorCode, type ExecParams, type HelloResult, type WriteFileParams } from './protocol.js';
+import { gatherFacts } from './facts.js';
+import { runCommand } from './exec.js';
+import { ChecksumMismatch, readFileChecked, writeFileAtomic } from './files.js';
+
+export class AgentFailure extends Error {
+  constructor(readonly code: AgentErrorCode, message: string, readonly detail?: unknown) {
+    super(message);
+  }
+}
+
+export interface HandlerContext {
+  emit(event: string, data: unknown): void;
+}
+
+export type Handler = (params: unknown, ctx: HandlerContext) => unknown;
+
+function obj(params: unknown): Record<string, unknown> {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new AgentFailure('bad_request', 'params must be an object');
+  return params as Record<string, unknown>;
+}
+
+function str(params: Record<string, unknown>, key: string): string {
+  const v = params[key];
+  if (typeof v !== 'string' || v === '') throw new AgentFailure('bad_request', `param '${key}' must be a non-empty string`);
+  return v;
+}
+
+let selfHash: string | null = null;
+function ownSha256(): string {
+  if (selfHash === null) {
+    try {
+      selfHash = createHash('sha256').update(readFileSync(__filename)).digest('hex');
+    } catch {
+      selfHash = 'unknown';
+    }
+  }
+  return selfHash;
+}
+
+export const handlers: Record<string, Handler> = {
+  hello: (): HelloResult => ({
+    protocol: AGENT_PROTOCOL,
+    agent_sha256: ownSha256(),
+    pid: process.pid,
+    node: process.version,
+    uid: typeof process.getuid === 'function' ? process.getuid() : -1,
+    user: os.userInfo().username,
+    hostname: os.hostname(),
+  }),
+  facts: () => gatherFacts(),
+  exec: (params, ctx) => {
+    const p = obj(params) as unknown as ExecParams;
+    if (typeof p.command !== 'string' && !(Array.isArray(p.command) && p.command.length > 0)) {
+      throw new AgentFailure('bad_request', "param 'command' must be a string or a non-empty array");
+    }
+    return runCommand(p, ctx.emit);
+  },
+  write_file: (params) => {
+    const p = obj(params);
+    try {
+      return writeFileAtomic({ ...(p as unknown as WriteFileParams), path: str(p, 'path') });
+    } catch (err) {
+      if (err instanceof ChecksumMismatch) throw new AgentFailure('checksum', err.message);
+      throw err;
+    }
+  },
+  read_file: (params) => readFileChecked(str(obj(params), 'path')),
+  ping: () => ({ time_ms: Date.now() }),
+};
