@@ -1,6 +1,7 @@
 // The agent's methods. Each takes JSON params and returns a JSON result; long work streams events.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 import { AGENT_PROTOCOL, type AgentErrorCode, type ExecParams, type HelloResult, type WriteFileParams } from './protocol.js';
 import { gatherFacts } from './facts.js';
@@ -71,4 +72,10 @@ export const handlers: Record<string, Handler> = {
   },
   read_file: (params) => readFileChecked(str(obj(params), 'path')),
   ping: () => ({ time_ms: Date.now() }),
+  /** What `doctor` needs from inside the host: where the agent lives, the room there, the clock. */
+  doctor: () => {
+    const dir = path.dirname(__filename);
+    const fs = statfsSync(dir);
+    return { agent_dir: dir, free_bytes: fs.bavail * fs.bsize, time_ms: Date.now(), node: process.version, uid: typeof process.getuid === 'function' ? process.getuid() : -1 };
+  },
 };

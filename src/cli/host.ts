@@ -3,6 +3,7 @@ import { action, collect, intOption, type CliEnv } from './run.js';
 import { printRecord, printTable, say } from './output.js';
 import { addTargetOptions, targetOptions } from './targets.js';
 import type { HostView } from '../app/fleet-view.js';
+import type { Facts } from '../agent/protocol.js';
 
 /** The JSON form of a host: the data model's fields plus labels. */
 export function hostJson(h: HostView): Record<string, unknown> {
@@ -43,6 +44,21 @@ export function registerHost(program: Command, env: CliEnv): void {
         { header: 'STATUS', value: (h) => h.status },
         { header: 'LABELS', value: (h) => h.labels },
       ], () => rows.map(hostJson));
+    }));
+  addTargetOptions(host.command('refresh').description('gather facts over SSH: hostname, cpu, mem, root, os, status'))
+    .addHelpText('after', '\nExamples:\n  promanager host refresh\n  promanager host refresh -c prod-bj --json\n  promanager host refresh --limit @failed')
+    .action(action(env, async (ctx, opts: Record<string, unknown>) => {
+      const { refreshHosts } = await import('../app/refresh.js');
+      const { FanoutPrinter } = await import('./fanout-output.js');
+      const printer = new FanoutPrinter<Facts>(ctx, {
+        json: (f) => ({ hostname: f?.hostname ?? null, cpu: f?.cpu ?? null, mem: f?.mem ?? null, root: f?.root ?? null, os: f?.os ?? null, status: f ? 'up' : 'unreachable' }),
+        text: (f) => (f ? `${f.hostname}\t${f.cpu} cpu\tmem ${f.mem}\troot ${f.root}\t${f.os}` : ''),
+        changed: () => true,
+      });
+      await printer.start(0);
+      const run = await refreshHosts(ctx, targetOptions(opts), printer.onEvent);
+      await printer.finish(run);
+      return run.exitCode;
     }));
   host.command('show <host>').description('one host: facts, labels, services')
     .addHelpText('after', '\nExample:\n  promanager host show prom-1')

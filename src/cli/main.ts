@@ -11,6 +11,7 @@ import { registerLabel } from './label.js';
 import { registerComponent } from './component.js';
 import { registerUser } from './user.js';
 import { registerAdmin } from './admin.js';
+import { registerRemote } from './remote.js';
 
 function processIo(): Io {
   return {
@@ -49,6 +50,7 @@ Examples:
   registerLabel(program, env);
   registerComponent(program, env);
   registerUser(program, env);
+  registerRemote(program, env);
   // commander's own usage errors (missing argument, unknown option) also exit 2
   program.commands.forEach(function exitOnUsage(cmd: Command) {
     cmd.exitOverride();

@@ -79,7 +79,8 @@ export function parseAnsibleIni(text: string, builder: AnsibleInventoryBuilder, 
   // Ansible refuses vars for a group nothing defines: it is almost always a misspelt group name.
   for (const vars of varsSections) {
     if (!definedGroups.has(vars.group)) {
-      problems.add({ line: vars.line, col: vars.col }, vars.label, `${vars.label} sets vars for group '${vars.group}', which is never defined`);
+      const message = `${vars.label} sets vars for group '${vars.group}', which is never defined`;
+      problems.add({ line: vars.line, col: vars.col }, vars.label, message);
     }
   }
 }
@@ -128,7 +129,8 @@ function readHostLine(
       problems.add(at(token.index), section.label, `expected key=value after the host name, got '${token.text}'`);
       continue;
     }
-    variables.push({ key: token.text.slice(0, equals), value: pythonLiteral(token.text.slice(equals + 1)), index: token.index });
+    const value = pythonLiteral(token.text.slice(equals + 1));
+    variables.push({ key: token.text.slice(0, equals), value, index: token.index });
   }
   for (const name of expanded.hosts) {
     const path = `${section.label}.${name}`;
@@ -137,7 +139,8 @@ function readHostLine(
       builder.setHostVar(host, 'ansible_port', { value: expanded.port, pos: at(patternToken.index), path });
     }
     for (const variable of variables) {
-      builder.setHostVar(host, variable.key, { value: variable.value, pos: at(variable.index), path: `${path}.${variable.key}` });
+      const definition = { value: variable.value, pos: at(variable.index), path: `${path}.${variable.key}` };
+      builder.setHostVar(host, variable.key, definition);
     }
   }
 }

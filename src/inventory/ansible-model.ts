@@ -49,7 +49,15 @@ const VAR_ALIASES: Record<string, string> = {
   ansible_ssh_user: 'ansible_user',
   ansible_private_key_file: 'ansible_ssh_private_key_file',
 };
-const CONNECTION_VARS = ['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_become'];
+/** Vars promanager takes over itself (SSH settings, group order); the rest are passed on as they are. */
+const CONSUMED_VARS = [
+  'ansible_group_priority',
+  'ansible_host',
+  'ansible_port',
+  'ansible_user',
+  'ansible_ssh_private_key_file',
+  'ansible_become',
+];
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y', 'on', '1', 't']);
 const FALSE_WORDS = new Set(['false', 'no', 'n', 'off', '0', 'f']);
@@ -115,7 +123,7 @@ export class AnsibleInventoryBuilder {
     this.checkGroupNames();
     const hasCycle = this.reportCycles();
     const all = this.groups.get('all');
-    const defaults = { ssh: {} as SshSettings, vars: {} as Vars };
+    const defaults: Inventory['defaults'] = { ssh: {}, vars: {} };
     if (all !== undefined) {
       const allVars = new Map(all.vars);
       // ansible_host only makes sense per host; left in the shared vars, it stays an ordinary variable.
@@ -180,28 +188,37 @@ export class AnsibleInventoryBuilder {
   /** Reads the ansible_* connection vars of `vars` into SSH settings, reporting values that cannot work. */
   private connectionSettings(vars: VarTable, host: HostDraft | undefined): SshSettings {
     const ssh: SshSettings = {};
-    const whose = host === undefined ? '' : ` of host '${host.name}'`;
-    const report = (definition: VarDefinition, message: string): void =>
-      this.problems.add(definition.pos ?? host?.pos, definition.path, message);
-    const user = vars.get('ansible_user');
-    const key = vars.get('ansible_ssh_private_key_file');
-    for (const [definition, field] of [[user, 'user'], [key, 'key']] as const) {
+    // A bad value written in a group is reported once, not once for every host of the group.
+    const report = (name: string, definition: VarDefinition, problem: string): void => {
+      const own = host !== undefined && host.vars.get(name) === definition;
+      const subject = own ? `${name} of host '${host.name}'` : name;
+      this.problems.add(definition.pos ?? host?.pos, definition.path, `${subject} ${problem}`);
+    };
+    for (const [name, field] of [
+      ['ansible_user', 'user'],
+      ['ansible_ssh_private_key_file', 'key'],
+    ] as const) {
+      const definition = vars.get(name);
       if (definition === undefined) continue;
       const text = stringValue(definition.value);
-      if (text === undefined || text === '') report(definition, `${field === 'user' ? 'ansible_user' : 'ansible_ssh_private_key_file'}${whose} must be non-empty text`);
-      else if (text.includes('{{')) report(definition, `'${text}'${whose} is a Jinja template; promanager does not evaluate templates, write the value itself`);
-      else ssh[field] = text;
+      if (text === undefined || text === '') {
+        report(name, definition, 'must be non-empty text');
+      } else if (text.includes('{{')) {
+        report(name, definition, `is a Jinja template ('${text}'); promanager does not evaluate templates, write the value itself`);
+      } else {
+        ssh[field] = text;
+      }
     }
     const port = vars.get('ansible_port');
     if (port !== undefined) {
       const number = portFromValue(port.value);
-      if (number === null) report(port, `ansible_port${whose}: ${PORT_PROBLEM}, not '${String(port.value)}'`);
+      if (number === null) report('ansible_port', port, `is not valid: ${PORT_PROBLEM}, not '${String(port.value)}'`);
       else ssh.port = number;
     }
     const become = vars.get('ansible_become');
     if (become !== undefined) {
       const flag = ansibleBoolean(become.value);
-      if (flag === null) report(become, `ansible_become${whose} must be true or false (or yes/no, 1/0), not '${String(become.value)}'`);
+      if (flag === null) report('ansible_become', become, `must be true or false (or yes/no, 1/0), not '${String(become.value)}'`);
       else ssh.become = flag;
     }
     return ssh;
@@ -294,7 +311,7 @@ function groupPriority(group: GroupDraft): number {
 
 function plainVars(table: VarTable): Vars {
   const vars: Vars = {};
-  for (const [key, definition] of table) if (!CONNECTION_VARS.includes(key)) vars[key] = definition.value;
+  for (const [key, definition] of table) if (!CONSUMED_VARS.includes(key)) vars[key] = definition.value;
   return vars;
 }
 

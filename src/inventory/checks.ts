@@ -32,7 +32,8 @@ export function portFromValue(value: unknown): number | null {
 export const PORT_PROBLEM = 'port must be a whole number between 1 and 65535';
 
 /** RFC 1123 host name; underscores are tolerated because internal DNS zones use them and SSH does not care. */
-const DNS_NAME_PATTERN = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const DNS_LABEL = '[A-Za-z0-9_](?:[-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?';
+const DNS_NAME_PATTERN = new RegExp(`^(?=.{1,253}\\.?$)${DNS_LABEL}(?:\\.${DNS_LABEL})*\\.?$`);
 
 export function isIpAddress(value: string): boolean {
   return isIP(value) !== 0;
@@ -40,7 +41,10 @@ export function isIpAddress(value: string): boolean {
 
 /** An address SSH can connect to: an IP address or a DNS name. */
 export function isHostAddress(value: string): boolean {
-  return isIpAddress(value) || DNS_NAME_PATTERN.test(value);
+  if (isIpAddress(value)) return true;
+  // Dotted digits are meant as an IPv4 address: 10.0.0.300 is a typo, not a DNS name.
+  if (/^[0-9.]+$/.test(value)) return false;
+  return DNS_NAME_PATTERN.test(value);
 }
 
 /** The same IPv6 address can be spelt many ways (`::1`, `0:0::1`); compare the canonical form. */
@@ -78,7 +82,8 @@ export function reportDuplicateHosts(hosts: HostPlacement[], problems: ProblemLi
     const address = canonicalAddress(host.ip);
     const sameAddress = byAddress.get(address);
     if (sameAddress !== undefined) {
-      problems.add(host.ipPos ?? host.pos, `${host.path}.ip`, `duplicate host IP ${host.ip}: also used by ${describePlace(sameAddress)}`);
+      const message = `duplicate host IP ${host.ip}: also used by ${describePlace(sameAddress)}`;
+      problems.add(host.ipPos ?? host.pos, `${host.path}.ip`, message);
     } else {
       byAddress.set(address, host);
     }
@@ -86,7 +91,8 @@ export function reportDuplicateHosts(hosts: HostPlacement[], problems: ProblemLi
     if (sameName !== undefined) {
       // A defaulted name that repeats an address already reported above would only say the same thing again.
       if (host.nameIsExplicit || sameAddress === undefined) {
-        problems.add(host.namePos ?? host.pos, `${host.path}.name`, `duplicate host name '${host.name}': also used by ${describePlace(sameName)}`);
+        const message = `duplicate host name '${host.name}': also used by ${describePlace(sameName)}`;
+        problems.add(host.namePos ?? host.pos, `${host.path}.name`, message);
       }
     } else {
       byName.set(host.name, host);

@@ -8,7 +8,7 @@ import {
   PORT_PROBLEM,
   clusterNameProblem,
   hostNameProblem,
-  isIpAddress,
+  isHostAddress,
   portFromValue,
   reportDuplicateHosts,
 } from './checks.js';
@@ -117,21 +117,24 @@ class PromanagerReader {
   private readHosts(entry: MapEntry, path: string): InventoryHost[] {
     if (isEmptyValue(entry.value)) return [];
     if (!isSeq(entry.value)) {
-      this.problems.add(entry.valuePos, path, `hosts must be a list (lines starting with '- '), not ${describeYamlType(entry.value)}`);
+      const found = describeYamlType(entry.value);
+      this.problems.add(entry.valuePos, path, `hosts must be a list (lines starting with '- '), not ${found}`);
       return [];
     }
     const hosts: InventoryHost[] = [];
     entry.value.items.forEach((item, index) => {
-      const host = this.readHost(deref(this.source, item), `${path}[${index}]`);
+      // An empty item (`- ` alone) has no place of its own; point at the list then.
+      const pos = positionOf(this.source, item) ?? entry.valuePos;
+      const host = this.readHost(deref(this.source, item), `${path}[${index}]`, pos);
       if (host !== null) hosts.push(host);
     });
     return hosts;
   }
 
-  private readHost(node: unknown, path: string): InventoryHost | null {
-    const pos = positionOf(this.source, node);
+  private readHost(node: unknown, path: string, pos: SourcePos | undefined): InventoryHost | null {
     if (!isMap(node)) {
-      this.problems.add(pos, path, `a host must be a mapping like { name: web-1, ip: 10.0.0.5 }, not ${describeYamlType(node)}`);
+      const found = describeYamlType(node);
+      this.problems.add(pos, path, `a host must be a mapping like { name: web-1, ip: 10.0.0.5 }, not ${found}`);
       return null;
     }
     const host: InventoryHost = { name: '', ip: '', labels: {}, vars: {}, ssh: {}, pos };
@@ -156,8 +159,8 @@ class PromanagerReader {
       this.problems.add(ipEntry.valuePos, joinPath(path, 'ip'), 'ip is empty');
       return null;
     }
-    if (!isIpAddress(ip)) {
-      this.problems.add(ipEntry.valuePos, joinPath(path, 'ip'), `'${ip}' is not an IPv4 or IPv6 address`);
+    if (!isHostAddress(ip)) {
+      this.problems.add(ipEntry.valuePos, joinPath(path, 'ip'), `'${ip}' is not an IPv4 or IPv6 address (nor a DNS name)`);
       return null;
     }
     host.ip = ip;

@@ -72,9 +72,12 @@ export function detectFormat(text: string, path: string): InventoryFormat {
   if (keys.some((key) => PROMANAGER_KEYS.includes(key))) return 'promanager';
   const looksLikeGroup = (value: unknown): boolean => {
     const group = isAlias(value) ? value.resolve(doc) : value;
-    return isMap(group) && group.items.some((pair) => isScalar(pair.key) && ANSIBLE_GROUP_KEYS.includes(String(pair.key.value)));
+    if (!isMap(group)) return false;
+    return group.items.some((pair) => isScalar(pair.key) && ANSIBLE_GROUP_KEYS.includes(String(pair.key.value)));
   };
   if (keys.includes('all') || root.items.some((pair) => looksLikeGroup(pair.value))) return 'ansible-yaml';
+  // `h1 note="a: b"` is a YAML mapping by accident; real keys have neither spaces nor '='.
+  if (!namedYaml && keys.some((key) => /[\s=]/.test(key))) return 'ansible-ini';
   return 'promanager';
 }
 

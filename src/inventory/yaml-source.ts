@@ -121,7 +121,8 @@ export function mapEntries(
     };
     const first = seen.get(key);
     if (first !== undefined) {
-      problems.add(keyPos, joinPath(path, key), `duplicate ${keyNoun} '${key}' (first written at line ${first.pos?.line ?? '?'})`);
+      const message = `duplicate ${keyNoun} '${key}' (first written at line ${first.pos?.line ?? '?'})`;
+      problems.add(keyPos, joinPath(path, key), message);
       continue;
     }
     seen.set(key, entry);

@@ -1,8 +1,8 @@
 // Operations on the fleet tables of the state (clusters, hosts, labels). Pure functions over a State value:
 // callers run them inside Store.update, so a thrown error leaves the database untouched.
-import { isIP } from 'node:net';
 import { ConflictError, NotFoundError, PromanagerError, suggest } from '../core/errors.js';
 import type { Cluster, Host, State, SshSettings } from './schema.js';
+import { isHostAddress } from '../inventory/checks.js';
 
 export type Labels = Record<string, string>;
 
@@ -72,8 +72,8 @@ export interface NewHost {
 }
 
 export function validateHostAddress(ip: string): void {
-  if (isIP(ip) === 0) {
-    throw new PromanagerError(`invalid IP address '${ip}'`, { exitCode: 2, hint: 'give an IPv4 or IPv6 address, e.g. 10.0.0.11' });
+  if (!isHostAddress(ip)) {
+    throw new PromanagerError(`invalid IP address '${ip}'`, { exitCode: 2, hint: 'give an IPv4 or IPv6 address (e.g. 10.0.0.11) or a DNS name' });
   }
 }
 

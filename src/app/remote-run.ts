@@ -1,0 +1,160 @@
+// Running a command across hosts: select the targets the actor may act on, open sessions, fan out, then
+// record what happened in one locked update (results, pinned host keys, the failed set for --limit @failed)
+// with an audit record. Ctrl-C ends every remote process, records the interruption, and exits 130.
+import os from 'node:os';
+import { ExitCode, PromanagerError } from '../core/errors.js';
+import type { Permission } from '../core/rbac.js';
+import { selectTargets, type TargetOptions } from '../core/targets.js';
+import { appendAudit, type AuditResult } from '../store/audit.js';
+import { findCluster, nextId } from '../store/fleet.js';
+import type { State } from '../store/schema.js';
+import { CredentialStore, type Prompter } from '../remote/credentials.js';
+import { createConnector } from '../remote/connector.js';
+import { fanOut, type FanoutEvent, type HostOutcome } from '../remote/fanout.js';
+import { fingerprintSha256, keyTypeOfBlob, knownHostName } from '../remote/knownhosts.js';
+import { Limiter } from '../remote/limiter.js';
+import type { HostSession, HostTarget } from '../remote/session.js';
+import { requirePermission, resolveActor, type Actor } from './actor.js';
+import type { Context } from './context.js';
+import { loadFleet, type HostView } from './fleet-view.js';
+import { failedHostsOf, recordLastRun } from './last-run.js';
+
+export const EXIT_INTERRUPTED = 130;
+
+export interface RemoteSpec<R> {
+  permission: Permission;
+  targets: TargetOptions & { limit?: string };
+  /** changes hosts or state: audited */
+  mutating: boolean;
+  /** default per-host deadline when --timeout is not given, seconds */
+  defaultTimeoutS?: number;
+  work(session: HostSession, host: HostView, signal: AbortSignal): Promise<R>;
+  /** a message when a result that came back counts as a failure (e.g. a non-zero exit code) */
+  judge?(result: R): string | null;
+  /** applied to a fresh state under the lock after the run */
+  persist?(state: State, outcomes: Array<HostOutcome<R> & { host: HostView }>, now: string): void;
+  onEvent?(event: FanoutEvent<R>, host: HostView): void;
+}
+
+export interface RemoteRun<R> {
+  outcomes: Array<HostOutcome<R> & { host: HostView; failure: string | null }>;
+  exitCode: number;
+  interrupted: boolean;
+}
+
+export function hostTarget(ctx: Context, h: HostView): HostTarget {
+  const conn = h.vars.connection ?? h.vars.ansible_connection;
+  return {
+    id: h.id,
+    name: h.name,
+    ip: h.ip,
+    port: h.ssh.port ?? 22,
+    user: h.ssh.user ?? os.userInfo().username,
+    keyFile: h.ssh.key,
+    become: Boolean(h.ssh.become) || ctx.globals.become,
+    cluster_name: h.cluster_name,
+    local: conn === 'local',
+  };
+}
+
+/** Resolves the hosts a remote command will touch, checking the actor may do `permission` on each. */
+export async function resolveTargets(ctx: Context, permission: Permission, targets: TargetOptions & { limit?: string }): Promise<{ state: State; actor: Actor; hosts: HostView[] }> {
+  const state = await ctx.store.read();
+  const actor = resolveActor(state, ctx);
+  const fleet = await loadFleet(ctx, state, actor, 'read');
+  if (targets.cluster) findCluster(fleet.state, targets.cluster);
+  const limitFailed = targets.limit ? failedHostsOf(state, ctx, targets.limit) : undefined;
+  const hosts = selectTargets(fleet.hosts, { ...targets, limitFailed });
+  const clusterIds = [...new Set(hosts.map((h) => h.cluster_id))];
+  requirePermission(fleet.state, actor, permission, clusterIds.length ? clusterIds : null, ctx.command);
+  if (hosts.length === 0) {
+    throw new PromanagerError('no hosts match the targets given', { hint: 'see promanager host list with the same -c/-l/--hosts flags' });
+  }
+  return { state, actor, hosts };
+}
+
+export function makePrompter(ctx: Context): Prompter {
+  const one = new Limiter(1); // never two prompts at once on one terminal
+  return {
+    secret: (question) => one.run(async () => {
+      if (!ctx.io.stdinIsTTY) return null;
+      const { default: inquirer } = await import('inquirer');
+      const answer = await inquirer.prompt<{ value: string }>([{ type: 'password', name: 'value', message: question, mask: '*' }], { output: process.stderr });
+      return answer.value;
+    }),
+  };
+}
+
+export async function runRemote<R>(ctx: Context, spec: RemoteSpec<R>): Promise<RemoteRun<R>> {
+  const { state, actor, hosts } = await resolveTargets(ctx, spec.permission, spec.targets);
+  const byId = new Map(hosts.map((h) => [h.id, h]));
+  const newKeys: Array<{ host: string; key_type: string; key: string; fingerprint: string }> = [];
+  const askOne = new Limiter(1);
+  const timeoutS = ctx.globals.timeout ?? spec.defaultTimeoutS ?? 120;
+  const connect = await createConnector({
+    credentials: new CredentialStore(makePrompter(ctx)),
+    home: ctx.store.home,
+    knownHostsFile: ctx.globals.knownHosts,
+    pinned: state.host_keys.map((k) => ({ host: k.host, key_type: k.key_type, key: k.key })),
+    acceptUnknown: (target, fingerprint, keyType) => askOne.run(async () => {
+      if (ctx.globals.acceptNewHostKeys) return true;
+      if (!ctx.io.stdinIsTTY) return false;
+      return ctx.confirm(`${target.name} (${target.host}) presents an unknown ${keyType} key ${fingerprint}; trust and pin it`);
+    }),
+    onAccepted: (target, blob) => newKeys.push({ host: knownHostName(target.host, target.port), key_type: keyTypeOfBlob(blob), key: blob.toString('base64'), fingerprint: fingerprintSha256(blob) }),
+    handshakes: Math.min(10, ctx.globals.forks),
+    readyTimeoutMs: Math.min(timeoutS, 20) * 1000,
+  });
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  let raw: HostOutcome<R>[];
+  try {
+    raw = await fanOut(hosts.map((h) => hostTarget(ctx, h)), connect, (session, signal) => spec.work(session, byId.get(session.target.id)!, signal), {
+      forks: ctx.globals.forks,
+      timeoutMs: timeoutS * 1000,
+      signal: abort.signal,
+      onEvent: (event) => spec.onEvent?.(event, byId.get(event.type === 'start' ? event.target.id : event.outcome.target.id)!),
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  const interrupted = abort.signal.aborted;
+  const outcomes = raw.map((o) => {
+    const failure = o.ok && o.result !== null && spec.judge ? spec.judge(o.result) : o.error?.message ?? null;
+    return { ...o, host: byId.get(o.target.id)!, ok: o.ok && failure === null, failure };
+  });
+  const failed = outcomes.filter((o) => !o.ok);
+  const exitCode = interrupted ? EXIT_INTERRUPTED : failed.length === 0 ? ExitCode.ok : failed.length === outcomes.length ? ExitCode.error : ExitCode.partial;
+  const result: AuditResult = interrupted ? 'interrupted' : exitCode === ExitCode.ok ? 'ok' : exitCode === ExitCode.partial ? 'partial' : 'error';
+
+  await ctx.store.withLock(async () => {
+    const fresh = await ctx.store.read();
+    const now = ctx.now().toISOString();
+    if (!ctx.globals.dryRun) spec.persist?.(fresh, outcomes, now);
+    recordLastRun(fresh, ctx.command, failed.map((o) => o.host.name), now);
+    for (const k of newKeys) {
+      if (fresh.host_keys.some((p) => p.host === k.host && p.key === k.key)) continue;
+      fresh.host_keys.push({ id: nextId(fresh.host_keys), ...k, create_user: actor.user?.id ?? null, create_at: now, update_at: now });
+    }
+    await ctx.store.write(fresh);
+    if (spec.mutating || newKeys.length > 0 || interrupted) {
+      await appendAudit(ctx.store.home, {
+        who: ctx.osUser,
+        as: actor.asUser,
+        command: ctx.command,
+        args: ctx.argv,
+        clusters: [...new Set(hosts.map((h) => h.cluster_name))],
+        hosts: hosts.map((h) => h.name),
+        result,
+        exit_code: exitCode,
+        message: [
+          failed.length ? `failed: ${failed.map((o) => o.host.name).join(',')}` : null,
+          newKeys.length ? `pinned host keys: ${newKeys.map((k) => `${k.host} ${k.fingerprint}`).join(', ')}` : null,
+        ].filter(Boolean).join('; ') || null,
+      }, ctx.now());
+    }
+  });
+  return { outcomes, exitCode, interrupted };
+}

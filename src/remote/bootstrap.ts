@@ -1,0 +1,66 @@
+// Starting the agent on a host in one channel and one round trip when it is already there: a small POSIX sh
+// script finds Node.js >= 18 (the host's own, or a runtime we uploaded earlier), checks that the agent file with
+// this content hash exists, and execs it. Only when something is missing does it ask, on the same channel, for
+// the bytes (agent, or a gzipped runtime) and verify their sha256 before putting them in place.
+//
+// Footprint on the host: /var/lib/promanager (as root) or ~/.cache/promanager (as a user), mode 0700:
+//   agent/<sha256>.cjs   the agent bundle, named by its content hash
+//   runtime/node-<version>-<arch>  a Node.js binary, only on hosts without a usable one (sha256-checked on arrival)
+import { shellQuote } from './quote.js';
+
+export const BOOTSTRAP_SCRIPT = `
+set -u
+umask 077
+if [ "$(id -u)" = 0 ]; then base=/var/lib/promanager; else base="\${HOME:-/tmp}/.cache/promanager"; fi
+mkdir -p "$base/agent" "$base/runtime" 2>/dev/null || { echo "PM_ERROR cannot create $base"; exit 90; }
+chmod 700 "$base" "$base/agent" "$base/runtime"
+agent="$base/agent/$1.cjs"
+rt="$base/runtime/node-$3"
+node_bin=""
+for n in "$(command -v node 2>/dev/null)" /usr/local/bin/node /usr/bin/node "$rt"; do
+  [ -n "$n" ] && [ -x "$n" ] || continue
+  v=$("$n" --version 2>/dev/null) || continue
+  major=\${v#v}; major=\${major%%.*}
+  case "$major" in ''|*[!0-9]*) continue;; esac
+  if [ "$major" -ge 18 ]; then node_bin=$n; break; fi
+done
+if [ -z "$node_bin" ]; then
+  echo "PM_NEED_RUNTIME $(uname -s) $(uname -m)"
+  read -r size want || exit 91
+  if [ "$size" = 0 ]; then exit 91; fi
+  tmp="$rt.$$"
+  head -c "$size" | gzip -dc > "$tmp" || { rm -f "$tmp"; echo "PM_ERROR runtime transfer failed"; exit 92; }
+  sum=$(sha256sum "$tmp" | cut -d' ' -f1)
+  if [ "$sum" != "$want" ]; then rm -f "$tmp"; echo "PM_ERROR runtime checksum $sum != $want"; exit 92; fi
+  chmod 700 "$tmp" && mv -f "$tmp" "$rt" && node_bin=$rt
+fi
+if [ ! -f "$agent" ]; then
+  echo "PM_NEED_AGENT"
+  tmp="$agent.$$"
+  head -c "$2" > "$tmp"
+  sum=$(sha256sum "$tmp" | cut -d' ' -f1)
+  if [ "$sum" != "$1" ]; then rm -f "$tmp"; echo "PM_ERROR agent checksum $sum != $1"; exit 93; fi
+  chmod 500 "$tmp" && mv -f "$tmp" "$agent"
+fi
+echo "PM_AGENT_START $node_bin"
+exec "$node_bin" "$agent"
+`;
+
+export interface BootstrapArgs {
+  agentSha256: string;
+  agentBytes: number;
+  /** name of the runtime we would upload (node version and arch), so a host finds one uploaded earlier */
+  runtimeName: string;
+}
+
+/** The shell line that starts the bootstrap; `sudo` is prepended by the caller when becoming root. */
+export function bootstrapCommand(args: BootstrapArgs): string {
+  return ['sh', '-c', shellQuote(BOOTSTRAP_SCRIPT), 'promanager-bootstrap', args.agentSha256, String(args.agentBytes), args.runtimeName].join(' ');
+}
+
+/** `sudo` in front of a command: -n first; with a password, -S reads it from the first line of stdin. */
+export function sudoPrefix(withPassword: boolean): string {
+  return withPassword ? "sudo -S -p '' -- " : 'sudo -n -- ';
+}
+
+export const SUDO_NEEDS_PASSWORD = /a password is required|a terminal is required/i;
