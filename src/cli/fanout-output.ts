@@ -61,7 +61,7 @@ export class FanoutPrinter<R> {
   };
 
   /** Commands with a judge set this so streamed lines show the final verdict. */
-  judgeFailure: (o: HostOutcome<R>) => string | null = (o) => o.error?.message ?? null;
+  judgeFailure: (o: HostOutcome<R>) => string | null = (o) => withHint(o);
 
   #print(outcome: HostOutcome<R>, host: HostView, failure: string | null): void {
     const ok = failure === null;
@@ -99,4 +99,10 @@ export class FanoutPrinter<R> {
     this.ctx.io.err(`${failed && chalk ? chalk.red(summary) : summary}\n`);
     if (failed > 0 && !run.interrupted) this.ctx.io.err(`re-run only the failed hosts with: --limit @failed\n`);
   }
+}
+
+/** A host's error with its hint, so the person reading it knows what to do. */
+export function withHint<R>(o: HostOutcome<R>): string | null {
+  if (!o.error) return null;
+  return o.error.hint ? `${o.error.message} (hint: ${o.error.hint})` : o.error.message;
 }

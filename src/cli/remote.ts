@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { HostView } from '../app/fleet-view.js';
 import { action, type CliEnv } from './run.js';
-import { FanoutPrinter } from './fanout-output.js';
+import { FanoutPrinter, withHint } from './fanout-output.js';
 import { addTargetOptions, targetOptions } from './targets.js';
 import type { Context } from '../app/context.js';
 import type { ExecHostResult } from '../app/exec.js';
@@ -47,7 +47,7 @@ export function registerRemote(program: Command, env: CliEnv): void {
         changed: () => true,
       }, { statusToStderr: true });
       await printer.start(0);
-      printer.judgeFailure = (o) => o.error?.message ?? (o.result && o.result.exit_code !== 0 ? (o.result.signal ? `killed by signal ${o.result.signal}` : `exit code ${o.result.exit_code}`) : null);
+      printer.judgeFailure = (o) => withHint(o) ?? (o.result && o.result.exit_code !== 0 ? (o.result.signal ? `killed by signal ${o.result.signal}` : `exit code ${o.result.exit_code}`) : null);
       const streamer = lineStreamer(ctx, printer);
       const run = await execOnHosts(ctx, targetOptions(opts), command, {
         onOutput: streamer.onOutput,
@@ -71,7 +71,7 @@ export function registerRemote(program: Command, env: CliEnv): void {
         json: (checks) => ({ checks: checks ?? [] }),
         text: (checks) => (checks ?? []).map((c) => `${c.check}:${c.ok === null ? 'skip' : c.ok ? 'ok' : 'FAIL'}`).join(' '),
       });
-      printer.judgeFailure = (o) => o.error?.message ?? ((o.result ?? []).filter((c) => c.ok === false).map((c) => `${c.check}: ${c.detail}`).join('; ') || null);
+      printer.judgeFailure = (o) => withHint(o) ?? ((o.result ?? []).filter((c) => c.ok === false).map((c) => `${c.check}: ${c.detail}`).join('; ') || null);
       await printer.start(0);
       const run = await doctor(ctx, targetOptions(opts), printer.onEvent);
       await printer.finish(run);

@@ -64,3 +64,25 @@ export function sudoPrefix(withPassword: boolean): string {
 }
 
 export const SUDO_NEEDS_PASSWORD = /a password is required|a terminal is required/i;
+
+/**
+ * Wraps an ad-hoc command so that it dies with the session. sshd does not reliably deliver signals to a
+ * non-pty session, and closing the channel only closes pipes, so `sleep 300 &` would outlive a deadline or
+ * Ctrl-C. The command runs in its own session (setsid, so it has its own process group); a watcher holds our
+ * stdin open and, when it reaches EOF (the controller closed the channel or the connection dropped), ends the
+ * whole group: TERM, then KILL. (Background jobs of a non-interactive shell get /dev/null as stdin, hence fd 3.)
+ */
+export const EXEC_WRAPPER = `
+exec 3<&0
+if command -v setsid >/dev/null 2>&1; then setsid sh -c "$1" <&- & else sh -c "$1" <&- & fi
+pid=$!
+( cat <&3 >/dev/null; kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; sleep 2; kill -KILL -"$pid" 2>/dev/null ) >/dev/null 2>&1 &
+watcher=$!
+wait "$pid"; code=$?
+kill "$watcher" 2>/dev/null
+exit "$code"
+`;
+
+export function wrapExec(command: string): string {
+  return ['sh', '-c', shellQuote(EXEC_WRAPPER), 'promanager-exec', shellQuote(command)].join(' ');
+}

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { utils, type ParsedKey } from 'ssh2';
+import ssh2 from 'ssh2';
+import type { ParsedKey } from 'ssh2';
 import { PromanagerError } from '../core/errors.js';
 
 export interface Prompter {
@@ -46,13 +47,13 @@ export class CredentialStore {
       if (!required) return [];
       throw new PromanagerError(`cannot read SSH key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { hint: 'fix the key path (--key, or ssh.key in the inventory)' });
     }
-    let key = utils.parseKey(data);
+    let key = ssh2.utils.parseKey(data);
     if (key instanceof Error && /encrypted|passphrase/i.test(key.message)) {
       const passphrase = await this.prompter.secret(`passphrase for ${file}: `);
       if (passphrase === null) {
         throw new PromanagerError(`SSH key ${file} is protected by a passphrase and there is no terminal to ask it on`, { hint: 'load it into ssh-agent (ssh-add) and make sure SSH_AUTH_SOCK is set' });
       }
-      key = utils.parseKey(data, passphrase);
+      key = ssh2.utils.parseKey(data, passphrase);
     }
     if (key instanceof Error) throw new PromanagerError(`cannot use SSH key ${file}: ${key.message}`);
     return Array.isArray(key) ? key : [key];

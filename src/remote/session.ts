@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { AgentClient } from './agent-client.js';
 import { agentBundle, controllerCanServe, controllerRuntime } from './assets.js';
-import { bootstrapCommand } from './bootstrap.js';
+import { bootstrapCommand, wrapExec } from './bootstrap.js';
 import type { CredentialStore } from './credentials.js';
 import { RemoteError } from './errors.js';
 import { shellQuote } from './quote.js';
@@ -56,7 +56,9 @@ interface BecomeMode {
 
 /** Raw process access the shared session logic needs from a transport. */
 interface Transport {
-  spawn(command: string): Promise<{ stdin: Writable; stdout: Readable; stderr: Readable; done: Promise<{ code: number | null; signal: string | null }>; kill(): void }>;
+  /** SSH: commands are wrapped to die when our stdin closes, so stdin must stay open until we are done. */
+  keepStdinOpen: boolean;
+  spawn(command: string, raw?: boolean): Promise<{ stdin: Writable; stdout: Readable; stderr: Readable; done: Promise<{ code: number | null; signal: string | null }>; kill(): void }>;
   close(): void;
 }
 
@@ -112,12 +114,17 @@ class TransportSession implements HostSession {
       opts.onStderr?.(s);
     });
     proc.stdin.on('error', () => undefined);
-    proc.stdin.end(stdin);
+    if (this.transport.keepStdinOpen) {
+      if (stdin) proc.stdin.write(stdin);
+    } else {
+      proc.stdin.end(stdin);
+    }
     try {
       const exit = await proc.done;
       return { ...exit, stdout, stderr };
     } finally {
       this.#kills.delete(proc.kill);
+      proc.stdin.end();
     }
   }
 
@@ -137,7 +144,7 @@ class TransportSession implements HostSession {
     const bundle = await agentBundle();
     const runtimeName = `${process.version}-${process.arch}`;
     const command = `${mode.prefix}${bootstrapCommand({ agentSha256: bundle.sha256, agentBytes: bundle.bytes.length, runtimeName })}`;
-    const proc = await this.transport.spawn(command);
+    const proc = await this.transport.spawn(command, true);
     this.#kills.add(proc.kill);
     const client = new AgentClient(this.target.name, (line) => void proc.stdin.write(line));
     proc.stdin.on('error', () => undefined);
@@ -217,8 +224,9 @@ class TransportSession implements HostSession {
 
 export function sshSession(target: HostTarget, connection: SshConnection, deps: SessionDeps): HostSession {
   const transport: Transport = {
-    async spawn(command) {
-      const channel = await connection.open(command);
+    keepStdinOpen: true,
+    async spawn(command, raw = false) {
+      const channel = await connection.open(raw ? command : wrapExec(command));
       const done = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
         let exit = { code: null as number | null, signal: null as string | null };
         channel.on('exit', (code: number | null, signal?: string) => {
@@ -246,6 +254,7 @@ export function sshSession(target: HostTarget, connection: SshConnection, deps: 
 export function localSession(target: HostTarget, deps: SessionDeps): HostSession {
   const children = new Set<ChildProcess>();
   const transport: Transport = {
+    keepStdinOpen: false,
     async spawn(command) {
       const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       children.add(child);

@@ -1,6 +1,8 @@
 // One ssh2 connection per host for the whole command: verified host key, key/agent authentication,
 // keepalive, a bounded number of channels (under sshd's MaxSessions), and an error handler on everything.
-import { Client, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
+// ssh2 is CommonJS: take the classes from its default export.
+import ssh2 from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import { fingerprintSha256, keyTypeOfBlob, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict, type KnownHostEntry, type PinnedKey } from './knownhosts.js';
 import { RemoteError } from './errors.js';
 import { Limiter } from './limiter.js';
@@ -177,7 +179,7 @@ function classifyConnectError(target: SshTarget, err: Error & { level?: string; 
 
 export function connectSsh(target: SshTarget, auth: SshAuth, policy: HostKeyPolicy, opts: { readyTimeoutMs: number; keepaliveMs: number }): Promise<SshConnection> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     let verdictError: RemoteError | null = null;
     let fingerprint = '';
     let settled = false;
