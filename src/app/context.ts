@@ -40,6 +40,8 @@ export interface Context {
   argv: string[];
   /** Asks the person at the terminal; resolves false when nobody can be asked (the caller then needs --yes). */
   confirm(question: string): Promise<boolean>;
+  /** Asks for a secret without echo; null when nobody can be asked. Never logged. */
+  secret(question: string): Promise<string | null>;
 }
 
 /** Root acting through sudo is the person who typed sudo, not root. */

@@ -74,15 +74,7 @@ export async function resolveTargets(ctx: Context, permission: Permission, targe
 }
 
 export function makePrompter(ctx: Context): Prompter {
-  const one = new Limiter(1); // never two prompts at once on one terminal
-  return {
-    secret: (question) => one.run(async () => {
-      if (!ctx.io.stdinIsTTY) return null;
-      const { default: inquirer } = await import('inquirer');
-      const answer = await inquirer.prompt<{ value: string }>([{ type: 'password', name: 'value', message: question, mask: '*' }], { output: process.stderr });
-      return answer.value;
-    }),
-  };
+  return { secret: (question) => ctx.secret(question) };
 }
 
 export async function runRemote<R>(ctx: Context, spec: RemoteSpec<R>): Promise<RemoteRun<R>> {

@@ -6,6 +6,7 @@ import type { FanoutEvent, HostOutcome } from '../remote/fanout.js';
 import type { HostView } from '../app/fleet-view.js';
 import type { RemoteRun } from '../app/remote-run.js';
 import { colour } from './output.js';
+import { setActiveProgress } from './run.js';
 
 export interface HostLine<R> {
   /** fields of the host's JSON object beyond host, ok, changed, error */
@@ -33,9 +34,11 @@ export class FanoutPrinter<R> {
 
   async start(total: number): Promise<void> {
     this.#total = total;
-    if (this.ctx.globals.json || !this.ctx.io.stderrIsTTY) return;
+    // A terminal that reports no width (some ptys) makes spinners redraw endlessly: plain lines there.
+    if (this.ctx.globals.json || !this.ctx.io.stderrIsTTY || !process.stderr.columns) return;
     const { default: ora } = await import('ora');
     this.#spinner = ora({ text: this.#status(), stream: process.stderr, isEnabled: true }).start() as unknown as Spinner;
+    setActiveProgress(this.#spinner);
   }
 
   #status(): string {
@@ -87,6 +90,7 @@ export class FanoutPrinter<R> {
 
   async finish(run: RemoteRun<R>): Promise<void> {
     this.#spinner?.stop();
+    setActiveProgress(null);
     const ok = run.outcomes.filter((o) => o.ok).length;
     const failed = run.outcomes.length - ok;
     const changed = run.outcomes.filter((o) => o.ok && (this.line.changed?.(o.result) ?? false)).length;

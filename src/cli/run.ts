@@ -15,6 +15,32 @@ export interface CliEnv {
   exitCode: number;
 }
 
+/** A spinner that must be paused while a question is on the terminal. */
+export interface Pausable {
+  stop(): unknown;
+  start(): unknown;
+}
+let activeProgress: Pausable | null = null;
+export function setActiveProgress(progress: Pausable | null): void {
+  activeProgress = progress;
+}
+
+let questions: Promise<unknown> = Promise.resolve();
+/** One question at a time, with any spinner stopped so it cannot overwrite the prompt. */
+function asking<T>(ask: () => Promise<T>): Promise<T> {
+  const next = questions.then(async () => {
+    const progress = activeProgress;
+    progress?.stop();
+    try {
+      return await ask();
+    } finally {
+      progress?.start();
+    }
+  });
+  questions = next.catch(() => undefined);
+  return next;
+}
+
 /** The command words ("host add") of a commander leaf command. */
 export function commandPath(cmd: Command): string {
   const words: string[] = [];
@@ -31,12 +57,18 @@ export function createContext(env: CliEnv, command: string): Context {
     osUser: currentOsUser(),
     command,
     argv: env.argv,
-    confirm: async (question) => {
+    confirm: (question) => asking(async () => {
       if (!env.io.stdinIsTTY) return false;
       const { default: inquirer } = await import('inquirer');
       const answer = await inquirer.prompt<{ ok: boolean }>([{ type: 'confirm', name: 'ok', message: `${question}?`, default: false }], { output: process.stderr });
       return answer.ok;
-    },
+    }),
+    secret: (question) => asking(async () => {
+      if (!env.io.stdinIsTTY) return null;
+      const { default: inquirer } = await import('inquirer');
+      const answer = await inquirer.prompt<{ value: string }>([{ type: 'password', name: 'value', message: question, mask: '*' }], { output: process.stderr });
+      return answer.value;
+    }),
   };
 }
 

@@ -56,9 +56,9 @@ interface BecomeMode {
 
 /** Raw process access the shared session logic needs from a transport. */
 interface Transport {
-  /** SSH: commands are wrapped to die when our stdin closes, so stdin must stay open until we are done. */
+  /** SSH: commands are wrapped to die when our stdin closes (EXEC_WRAPPER), so stdin stays open until they end. */
   keepStdinOpen: boolean;
-  spawn(command: string, raw?: boolean): Promise<{ stdin: Writable; stdout: Readable; stderr: Readable; done: Promise<{ code: number | null; signal: string | null }>; kill(): void }>;
+  spawn(command: string): Promise<{ stdin: Writable; stdout: Readable; stderr: Readable; done: Promise<{ code: number | null; signal: string | null }>; kill(): void }>;
   close(): void;
 }
 
@@ -96,8 +96,8 @@ class TransportSession implements HostSession {
     return { prefix: "sudo -S -p '' -- ", stdinPrefix: `${password}\n` };
   }
 
-  /** A command without become handling. */
-  async #raw(command: string, stdin = '', opts: RunOptions = {}): Promise<RunOutcome> {
+  /** A command without become handling. `holdStdin` keeps our end open until the command ends (see EXEC_WRAPPER). */
+  async #raw(command: string, stdin = '', opts: RunOptions = {}, holdStdin = false): Promise<RunOutcome> {
     if (this.#closed) throw new RemoteError(this.target.name, 'interrupted', `session to ${this.target.name} was closed`);
     const proc = await this.transport.spawn(command);
     this.#kills.add(proc.kill);
@@ -114,7 +114,7 @@ class TransportSession implements HostSession {
       opts.onStderr?.(s);
     });
     proc.stdin.on('error', () => undefined);
-    if (this.transport.keepStdinOpen) {
+    if (holdStdin) {
       if (stdin) proc.stdin.write(stdin);
     } else {
       proc.stdin.end(stdin);
@@ -130,8 +130,9 @@ class TransportSession implements HostSession {
 
   async run(command: string, opts: RunOptions = {}): Promise<RunOutcome> {
     const mode = await this.#becomeMode();
-    const line = mode.prefix ? `${mode.prefix}sh -c ${shellQuote(command)}` : command;
-    return this.#raw(line, mode.stdinPrefix + (opts.stdin ?? ''), opts);
+    // sudo stays outermost so it reads its password line from our stdin; the wrapper inside it holds the rest.
+    const wrapped = this.transport.keepStdinOpen ? wrapExec(command) : mode.prefix ? `sh -c ${shellQuote(command)}` : command;
+    return this.#raw(`${mode.prefix}${wrapped}`, mode.stdinPrefix + (opts.stdin ?? ''), opts, this.transport.keepStdinOpen);
   }
 
   agent(): Promise<AgentClient> {
@@ -144,7 +145,7 @@ class TransportSession implements HostSession {
     const bundle = await agentBundle();
     const runtimeName = `${process.version}-${process.arch}`;
     const command = `${mode.prefix}${bootstrapCommand({ agentSha256: bundle.sha256, agentBytes: bundle.bytes.length, runtimeName })}`;
-    const proc = await this.transport.spawn(command, true);
+    const proc = await this.transport.spawn(command);
     this.#kills.add(proc.kill);
     const client = new AgentClient(this.target.name, (line) => void proc.stdin.write(line));
     proc.stdin.on('error', () => undefined);
@@ -225,8 +226,8 @@ class TransportSession implements HostSession {
 export function sshSession(target: HostTarget, connection: SshConnection, deps: SessionDeps): HostSession {
   const transport: Transport = {
     keepStdinOpen: true,
-    async spawn(command, raw = false) {
-      const channel = await connection.open(raw ? command : wrapExec(command));
+    async spawn(command) {
+      const channel = await connection.open(command);
       const done = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
         let exit = { code: null as number | null, signal: null as string | null };
         channel.on('exit', (code: number | null, signal?: string) => {

@@ -8,7 +8,7 @@ import { startFleet, startHangListener, testHostsUnavailableReason, type TestFle
 
 const skip = testHostsUnavailableReason();
 /** Live (not zombie) processes of the test commands below: `sleep 300`, `sleep 301`, `sleep 120`. */
-const leftoverSleeps = "ps -eo stat=,args= | awk '$1 !~ /Z/' | grep -E 'sleep (300|301|120)$' || true";
+const leftoverSleeps = "ps -eo stat=,args= | awk '$1 !~ /Z/ && $2 == \"sleep\" && $3 ~ /^(300|301|120)$/' || true";
 
 describe.skipIf(skip !== undefined)(`remote engine on real SSH hosts${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let fleet: TestFleet;
@@ -129,7 +129,7 @@ describe.skipIf(skip !== undefined)(`remote engine on real SSH hosts${skip ? ` (
   it('asks the sudo password once on a terminal and never writes it down', async () => {
     // `script` gives the CLI a real terminal; the password is typed at the prompt.
     const r = await new Promise<{ code: number; out: string }>((resolve) => {
-      const child = spawn('script', ['-qec', `${process.execPath} ${binPath} exec --hosts r5pw -- id -u`, '/dev/null'], {
+      const child = spawn('script', ['-qec', `stty cols 120 rows 40; ${process.execPath} ${binPath} exec --hosts r5pw -- id -u`, '/dev/null'], {
         env: { ...process.env, PROMANAGER_HOME: home, NO_COLOR: '1', ...env },
       });
       let out = '';
