@@ -43,7 +43,7 @@ function ownSha256(): string {
   return selfHash;
 }
 
-export const handlers: Record<string, Handler> = {
+const coreHandlers: Record<string, Handler> = {
   hello: (): HelloResult => ({
     protocol: AGENT_PROTOCOL,
     agent_sha256: ownSha256(),
@@ -79,3 +79,10 @@ export const handlers: Record<string, Handler> = {
     return { agent_dir: dir, free_bytes: fs.bavail * fs.bsize, time_ms: Date.now(), node: process.version, uid: typeof process.getuid === 'function' ? process.getuid() : -1 };
   },
 };
+
+// Feature modules register their methods in their own files.
+import { fimHandlers } from './fim.js';
+import { jobHandlers } from './jobs.js';
+import { serviceHandlers } from './services.js';
+
+export const handlers: Record<string, Handler> = { ...coreHandlers, ...fimHandlers, ...jobHandlers, ...serviceHandlers };

@@ -5,6 +5,11 @@ import { createInterface } from 'node:readline';
 import type { AgentErrorCode, AgentMessage, AgentRequest } from './protocol.js';
 import { handlers, AgentFailure, type HandlerContext } from './handlers.js';
 import { killAllChildren } from './children.js';
+import { fimModes } from './fim.js';
+import { jobModes } from './jobs.js';
+import { serviceModes } from './services.js';
+
+const modes: Record<string, (args: string[]) => Promise<number>> = { ...fimModes, ...jobModes, ...serviceModes };
 
 function send(message: AgentMessage): void {
   process.stdout.write(JSON.stringify(message) + '\n');
@@ -59,4 +64,18 @@ function start(): void {
   process.on('SIGHUP', shutdown);
 }
 
-start();
+// `node agent.cjs <mode> ...` runs one job and exits (cron, service supervisor); no argument: the protocol.
+const mode = process.argv[2];
+if (mode) {
+  const run = modes[mode];
+  if (!run) {
+    process.stderr.write(`promanager agent: unknown mode '${mode}'\n`);
+    process.exit(2);
+  }
+  run(process.argv.slice(3)).then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`promanager agent ${mode}: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+} else {
+  start();
+}

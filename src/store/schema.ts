@@ -1,6 +1,8 @@
 // The state database's shape. Every table and field of the product's data model is here, plus the tables the
 // features need. Validated on every load so a hand-edited or truncated file is caught before anything uses it.
 import { z } from 'zod';
+import { fimBaselineSchema, fimPolicySchema } from './schema-fim.js';
+import { jobRunSchema, jobSchema } from './schema-jobs.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -114,10 +116,17 @@ export const stateSchema = z
     services: z.array(serviceSchema),
     last_runs: z.array(lastRunSchema),
     host_keys: z.array(pinnedHostKeySchema),
+    // Tables added after the first release default to empty so older files still load.
+    fim_policies: z.array(fimPolicySchema).default([]),
+    fim_baselines: z.array(fimBaselineSchema).default([]),
+    jobs: z.array(jobSchema).default([]),
+    job_runs: z.array(jobRunSchema).default([]),
   })
   .strict();
 
 export type State = z.infer<typeof stateSchema>;
+export type { FimPolicy, FimBaseline } from './schema-fim.js';
+export type { Job, JobRun } from './schema-jobs.js';
 export type User = z.infer<typeof userSchema>;
 export type Cluster = z.infer<typeof clusterSchema>;
 export type Role = z.infer<typeof roleSchema>;
@@ -159,5 +168,9 @@ export function emptyState(now: string): State {
     services: [],
     last_runs: [],
     host_keys: [],
+    fim_policies: [],
+    fim_baselines: [],
+    jobs: [],
+    job_runs: [],
   };
 }
