@@ -45,5 +45,7 @@ export function gatherFacts(): Facts {
     uptime_seconds: Math.round(os.uptime()),
     time_ms: Date.now(),
     has_systemd: existsSync('/run/systemd/system'),
+    uid: typeof process.getuid === 'function' ? process.getuid() : -1,
+    home: os.homedir(),
   };
 }

@@ -63,6 +63,9 @@ export interface Facts {
   /** the host's clock, ms since the epoch, for skew checks */
   time_ms: number;
   has_systemd: boolean;
+  /** the connecting user's uid and home, where non-root installs go */
+  uid: number;
+  home: string;
 }
 
 export interface ExecParams {

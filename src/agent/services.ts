@@ -1,7 +1,168 @@
-// Agent methods for services. Registered in handlers.ts.
+// Agent methods for services: install, start, stop, restart, reload, status, switch (upgrade and rollback),
+// uninstall. A start, restart or reload is ok only once the health endpoint answers; otherwise the call fails
+// with the last lines of the service's log.
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Handler } from './handlers.js';
+import { AgentFailure } from './handlers.js';
+import type { ActionResult, ServiceSpec } from './service-spec.js';
+import { prepare, switchVersion, uninstall, unpack } from './service-install.js';
+import { logTail, mainPid, processAlive, serviceStatus, startService, stopService } from './service-runtime.js';
+import { httpRequest, waitHealthy } from './health.js';
+import { supervise } from './supervisor.js';
 
-export const serviceHandlers: Record<string, Handler> = {};
+/** Where an installed service's spec lives: the same layout the controller plans (root or under ~). */
+export function runDirFor(component: string): string {
+  const root = process.getuid?.() === 0;
+  const base = root ? '/' : path.join(os.homedir(), '.local/share/promanager');
+  return path.join(base, 'var/lib/promanager/services', component);
+}
+
+/** The full spec (install, upgrade), or the one recorded at install (lifecycle commands send the component only). */
+function specOf(params: unknown): ServiceSpec {
+  const p = params as { spec?: ServiceSpec; component?: string };
+  if (p.spec && typeof p.spec.component === 'string' && typeof p.spec.base_dir === 'string') return p.spec;
+  if (typeof p.component === 'string' && /^[a-z_]+$/.test(p.component)) {
+    try {
+      return JSON.parse(readFileSync(path.join(runDirFor(p.component), 'spec.json'), 'utf8')) as ServiceSpec;
+    } catch {
+      throw new AgentFailure('not_found', `${p.component} is not installed here (no promanager service record on this host)`);
+    }
+  }
+  throw new AgentFailure('bad_request', "give 'spec' or 'component'");
+}
+
+async function gate(spec: ServiceSpec, steps: string[]): Promise<void> {
+  // The supervisor needs a moment to spawn; alive means the supervisor or the main process still exists.
+  const alive = () => mainPid(spec) !== null || spec.manager === 'supervisor';
+  const result = await waitHealthy(spec.health_url, spec.health_timeout_s, alive);
+  if (!result.ok) {
+    throw new AgentFailure('failed', `${spec.component} is not healthy: ${result.reason}`, { log: logTail(spec) });
+  }
+  steps.push(`${spec.health_url} answers`);
+}
+
+async function result(spec: ServiceSpec, changed: boolean, steps: string[]): Promise<ActionResult> {
+  return { changed, status: await serviceStatus(spec), steps };
+}
+
+async function start(spec: ServiceSpec, steps: string[]): Promise<boolean> {
+  const started = startService(spec, __filename);
+  if (started) steps.push(`started ${spec.component} (${spec.manager})`);
+  await gate(spec, steps);
+  return started;
+}
+
+async function restart(spec: ServiceSpec, steps: string[]): Promise<void> {
+  if (await stopService(spec)) steps.push(`stopped ${spec.component}`);
+  startService(spec, __filename);
+  steps.push(`started ${spec.component} (${spec.manager})`);
+  await gate(spec, steps);
+}
+
+export const serviceHandlers: Record<string, Handler> = {
+  service_install: async (params) => {
+    const spec = specOf(params);
+    const steps: string[] = [];
+    let changed = unpack(spec, steps);
+    const current = (await serviceStatus(spec)).version;
+    if (current && current !== spec.version) {
+      throw new AgentFailure('failed', `${spec.component} ${current} is installed; use service upgrade to move to ${spec.version}`);
+    }
+    if (prepare(spec, steps)) changed = true;
+    if (switchVersion(spec, spec.version, steps)) changed = true;
+    if (await start(spec, steps)) changed = true;
+    return result(spec, changed, steps);
+  },
+  /** Upgrade and rollback: unpack if needed, switch, restart, gate; on a failed gate switch back and restart. */
+  service_switch: async (params) => {
+    const spec = specOf(params);
+    const steps: string[] = [];
+    const from = (await serviceStatus(spec)).version;
+    if (from === spec.version) return result(spec, false, steps);
+    unpack(spec, steps);
+    prepare(spec, steps);
+    switchVersion(spec, spec.version, steps);
+    try {
+      await restart(spec, steps);
+    } catch (err) {
+      if (!from) throw err;
+      steps.push(`health gate failed: switching back to ${from}`);
+      switchVersion(spec, from, steps);
+      await restart(spec, steps).catch(() => undefined);
+      const detail = err instanceof AgentFailure ? (err.detail as { log?: string } | undefined) : undefined;
+      throw new AgentFailure('failed', `${spec.component} ${spec.version} failed its health gate; rolled back to ${from}: ${(err as Error).message}`, { log: detail?.log, steps, rolled_back_to: from });
+    }
+    return result(spec, true, steps);
+  },
+  service_start: async (params) => {
+    const spec = specOf(params);
+    const steps: string[] = [];
+    if (!(await serviceStatus(spec)).version) throw new AgentFailure('not_found', `${spec.component} is not installed here`);
+    const changed = await start(spec, steps);
+    return result(spec, changed, steps);
+  },
+  service_stop: async (params) => {
+    const spec = specOf(params);
+    const steps: string[] = [];
+    const changed = await stopService(spec);
+    if (changed) steps.push(`stopped ${spec.component}`);
+    return result(spec, changed, steps);
+  },
+  service_restart: async (params) => {
+    const spec = specOf(params);
+    const steps: string[] = [];
+    await restart(spec, steps);
+    return result(spec, true, steps);
+  },
+  service_reload: async (params) => {
+    const spec = specOf(params);
+    const steps: string[] = [];
+    const pid = mainPid(spec);
+    if (!processAlive(pid)) throw new AgentFailure('failed', `${spec.component} is not running; start it first`);
+    if (spec.reload === 'http' && spec.reload_url) {
+      const res = await httpRequest(spec.reload_url, 'POST', 30_000);
+      if (res.status !== 200) throw new AgentFailure('failed', `${spec.reload_url} answered HTTP ${res.status}: ${res.body.trim().slice(0, 500)}`, { log: logTail(spec) });
+      steps.push(`POST ${spec.reload_url}`);
+    } else if (spec.reload === 'sighup') {
+      process.kill(pid!, 'SIGHUP');
+      steps.push(`SIGHUP to ${pid}`);
+    } else {
+      await restart(spec, steps);
+      return result(spec, true, steps);
+    }
+    await gate(spec, steps);
+    return result(spec, true, steps);
+  },
+  /** The spec recorded at install, for rollback (same paths and flags, the previous version). */
+  service_spec: (params) => specOf(params),
+  service_status: async (params) => {
+    try {
+      return await serviceStatus(specOf(params));
+    } catch (err) {
+      if (err instanceof AgentFailure && err.code === 'not_found') {
+        const component = (params as { component?: string }).component ?? '';
+        return { component, state: 'not-installed', pid: null, version: null, previous_version: null, uptime_s: null, health: 'unknown', manager: null, restarts: 0, detail: null };
+      }
+      throw err;
+    }
+  },
+  service_uninstall: async (params) => {
+    const spec = specOf(params);
+    const purge = Boolean((params as { purge?: boolean }).purge);
+    const steps: string[] = [];
+    let changed = false;
+    if (await stopService(spec)) {
+      steps.push(`stopped ${spec.component}`);
+      changed = true;
+    }
+    if (uninstall(spec, purge, steps)) changed = true;
+    return { changed, steps, purged: purge, data_kept: !purge && spec.data_dir !== null && existsSync(spec.data_dir) };
+  },
+};
 
 /** Modes run as `node agent.cjs <mode> [args]` (from cron or as a service supervisor), not over the protocol. */
-export const serviceModes: Record<string, (args: string[]) => Promise<number>> = {};
+export const serviceModes: Record<string, (args: string[]) => Promise<number>> = {
+  supervise,
+};

@@ -11,6 +11,7 @@ import type { State } from '../store/schema.js';
 import { CredentialStore, type Prompter } from '../remote/credentials.js';
 import { createConnector } from '../remote/connector.js';
 import { fanOut, type FanoutEvent, type HostOutcome } from '../remote/fanout.js';
+import { RemoteError } from '../remote/errors.js';
 import { fingerprintSha256, keyTypeOfBlob, knownHostName } from '../remote/knownhosts.js';
 import { Limiter } from '../remote/limiter.js';
 import type { HostSession, HostTarget } from '../remote/session.js';
@@ -34,6 +35,8 @@ export interface RemoteSpec<R> {
   /** applied to a fresh state under the lock after the run */
   persist?(state: State, outcomes: Array<HostOutcome<R> & { host: HostView }>, now: string): void;
   onEvent?(event: FanoutEvent<R>, host: HostView): void;
+  /** roll out in batches of this many hosts, stopping after the first batch with a failure */
+  serial?: number;
 }
 
 export interface RemoteRun<R> {
@@ -101,14 +104,28 @@ export async function runRemote<R>(ctx: Context, spec: RemoteSpec<R>): Promise<R
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
-  let raw: HostOutcome<R>[];
+  const raw: HostOutcome<R>[] = [];
+  const targets = hosts.map((h) => hostTarget(ctx, h));
+  const batchSize = spec.serial && spec.serial > 0 ? spec.serial : targets.length;
   try {
-    raw = await fanOut(hosts.map((h) => hostTarget(ctx, h)), connect, (session, signal) => spec.work(session, byId.get(session.target.id)!, signal), {
-      forks: ctx.globals.forks,
-      timeoutMs: timeoutS * 1000,
-      signal: abort.signal,
-      onEvent: (event) => spec.onEvent?.(event, byId.get(event.type === 'start' ? event.target.id : event.outcome.target.id)!),
-    });
+    for (let i = 0; i < targets.length; i += batchSize) {
+      const batch = targets.slice(i, i + batchSize);
+      const stopped = raw.some((o) => !o.ok || (o.result !== null && spec.judge?.(o.result)));
+      if (stopped || abort.signal.aborted) {
+        for (const target of batch) {
+          const skipped = { target, ok: false, result: null, duration_ms: 0, error: new RemoteError(target.name, 'skipped', `${target.name}: not attempted: the rollout stopped after a failed batch`) };
+          raw.push(skipped);
+          spec.onEvent?.({ type: 'done', outcome: skipped }, byId.get(target.id)!);
+        }
+        continue;
+      }
+      raw.push(...await fanOut(batch, connect, (session, signal) => spec.work(session, byId.get(session.target.id)!, signal), {
+        forks: ctx.globals.forks,
+        timeoutMs: timeoutS * 1000,
+        signal: abort.signal,
+        onEvent: (event) => spec.onEvent?.(event, byId.get(event.type === 'start' ? event.target.id : event.outcome.target.id)!),
+      }));
+    }
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

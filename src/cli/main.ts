@@ -12,6 +12,8 @@ import { registerComponent } from './component.js';
 import { registerUser } from './user.js';
 import { registerAdmin } from './admin.js';
 import { registerRemote } from './remote.js';
+import { registerService } from './service.js';
+import { registerArtifact } from './artifact.js';
 
 function processIo(): Io {
   return {
@@ -51,6 +53,8 @@ Examples:
   registerComponent(program, env);
   registerUser(program, env);
   registerRemote(program, env);
+  registerArtifact(program, env);
+  registerService(program, env);
   // commander's own usage errors (missing argument, unknown option) also exit 2
   program.commands.forEach(function exitOnUsage(cmd: Command) {
     cmd.exitOverride();

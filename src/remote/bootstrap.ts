@@ -86,3 +86,24 @@ exit "$code"
 export function wrapExec(command: string): string {
   return ['sh', '-c', shellQuote(EXEC_WRAPPER), 'promanager-exec', shellQuote(command)].join(' ');
 }
+
+/**
+ * Puts a file on the host once: if the destination already has the expected sha256 nothing is sent; otherwise the
+ * bytes follow on stdin, are checked, and only then renamed into place.
+ */
+export const UPLOAD_SCRIPT = `
+set -u
+dest=$1; want=$2; size=$3
+if [ -f "$dest" ] && [ "$(sha256sum "$dest" | cut -d' ' -f1)" = "$want" ]; then echo PM_HAVE; exit 0; fi
+mkdir -p "$(dirname "$dest")" || exit 90
+echo PM_SEND
+tmp="$dest.$$.part"
+head -c "$size" > "$tmp"
+sum=$(sha256sum "$tmp" | cut -d' ' -f1)
+if [ "$sum" != "$want" ]; then rm -f "$tmp"; echo "PM_ERROR checksum $sum"; exit 93; fi
+chmod 0644 "$tmp" && mv -f "$tmp" "$dest" && echo PM_DONE
+`;
+
+export function uploadCommand(dest: string, sha256: string, bytes: number): string {
+  return ['sh', '-c', shellQuote(UPLOAD_SCRIPT), 'promanager-upload', shellQuote(dest), sha256, String(bytes)].join(' ');
+}

@@ -14,7 +14,8 @@ export type RemoteErrorKind =
   | 'runtime' // no usable Node.js on the host and none could be uploaded
   | 'agent' // the agent failed or sent something unreadable
   | 'command' // a command ran and failed
-  | 'interrupted'; // Ctrl-C
+  | 'interrupted' // Ctrl-C
+  | 'skipped'; // not attempted: a rollout stopped after a failed batch
 
 export class RemoteError extends PromanagerError {
   constructor(readonly host: string, readonly kind: RemoteErrorKind, message: string, hint?: string, readonly detail?: { command?: string; code?: number | null; signal?: string | null; stderr?: string }) {

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { AgentClient } from './agent-client.js';
 import { agentBundle, controllerCanServe, controllerRuntime } from './assets.js';
-import { bootstrapCommand, wrapExec } from './bootstrap.js';
+import { bootstrapCommand, uploadCommand, wrapExec } from './bootstrap.js';
 import type { CredentialStore } from './credentials.js';
 import { RemoteError } from './errors.js';
 import { shellQuote } from './quote.js';
@@ -44,6 +44,8 @@ export interface HostSession {
   run(command: string, opts?: RunOptions): Promise<RunOutcome>;
   /** The agent for this session, started (and uploaded if needed) on first use. */
   agent(): Promise<AgentClient>;
+  /** Puts a local file on the host at `dest` unless it is already there with that sha256. */
+  upload(localFile: string, dest: string, sha256: string, bytes: number): Promise<{ sent: boolean }>;
   /** Ends remote processes and the connection. Safe to call twice. */
   close(): void;
 }
@@ -198,6 +200,36 @@ class TransportSession implements HostSession {
       throw new RemoteError(this.target.name, 'agent', `the agent on ${this.target.name} reports hash ${hello.agent_sha256}, expected ${bundle.sha256}`);
     }
     return client;
+  }
+
+  async upload(localFile: string, dest: string, sha256: string, bytes: number): Promise<{ sent: boolean }> {
+    const mode = await this.#becomeMode();
+    const proc = await this.transport.spawn(`${mode.prefix}${uploadCommand(dest, sha256, bytes)}`);
+    this.#kills.add(proc.kill);
+    proc.stdin.on('error', () => undefined);
+    if (mode.stdinPrefix) proc.stdin.write(mode.stdinPrefix);
+    let out = '';
+    let stderr = '';
+    let sent = false;
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      if (!sent && out.includes('PM_SEND\n')) {
+        sent = true;
+        const file = createReadStream(localFile);
+        file.on('error', () => proc.kill());
+        file.pipe(proc.stdin);
+      } else if (!sent && out.includes('PM_HAVE')) {
+        proc.stdin.end();
+      }
+    });
+    const exit = await proc.done;
+    this.#kills.delete(proc.kill);
+    if (exit.code !== 0) {
+      const why = /PM_ERROR (.*)/.exec(out)?.[1] ?? (stderr.trim() || `exit ${exit.code}`);
+      throw new RemoteError(this.target.name, 'command', `upload of ${dest} to ${this.target.name} failed: ${why}`);
+    }
+    return { sent };
   }
 
   async #sendRuntime(stdin: Writable, os: string, arch: string): Promise<void> {

@@ -13,6 +13,7 @@ function fakeSession(t: HostTarget, closed: string[]): HostSession {
     agent: async () => {
       throw new Error('no agent');
     },
+    upload: async () => ({ sent: false }),
     close: () => void closed.push(t.name),
   };
 }
