@@ -53,6 +53,7 @@ export function unpack(spec: ServiceSpec, steps: string[]): boolean {
   const actual = sha256Of(spec.artifact);
   if (actual !== spec.artifact_sha256) throw new Error(`${spec.artifact} has sha256 ${actual}, expected ${spec.artifact_sha256}; refusing to install it`);
   mkdirSync(spec.base_dir, { recursive: true, mode: 0o755 });
+  chmodSync(spec.base_dir, 0o755);
   const temp = path.join(spec.base_dir, `.${spec.version}.${process.pid}.tmp`);
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(temp, { recursive: true });
@@ -96,9 +97,20 @@ export function switchVersion(spec: ServiceSpec, version: string, steps: string[
   return true;
 }
 
+/** Our parent directories (/opt/promanager, /etc/promanager ...) must be traversable by service users. */
+function openParents(spec: ServiceSpec): void {
+  for (const dir of [spec.base_dir, spec.config_dir, spec.data_dir, spec.run_dir, path.dirname(spec.log_file)]) {
+    if (!dir) continue;
+    for (let d = path.dirname(dir); d.includes('promanager'); d = path.dirname(d)) {
+      if (existsSync(d)) chmodSync(d, 0o755);
+    }
+  }
+}
+
 /** User, directories, default config, spec and unit: everything but the binaries and the running process. */
 export function prepare(spec: ServiceSpec, steps: string[]): boolean {
   let changed = false;
+  openParents(spec);
   if (spec.user && isRoot()) ensureUser(spec.user, steps);
   if (ownedDir(spec.config_dir, 0o755, null)) changed = true;
   if (spec.data_dir && ownedDir(spec.data_dir, 0o750, spec.user)) {
@@ -112,6 +124,7 @@ export function prepare(spec: ServiceSpec, steps: string[]): boolean {
     steps.push(`wrote default ${spec.default_config.file}`);
     changed = true;
   }
+  openParents(spec); // again: mkdir -p above created missing parents with the leaf's mode
   const specFile = path.join(spec.run_dir, 'spec.json');
   if (writeFileAtomic({ path: specFile, content: Buffer.from(JSON.stringify(spec, null, 1)).toString('base64'), mode: 0o644 }).changed) changed = true;
   if (spec.manager === 'systemd') {

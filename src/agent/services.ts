@@ -33,9 +33,21 @@ function specOf(params: unknown): ServiceSpec {
   throw new AgentFailure('bad_request', "give 'spec' or 'component'");
 }
 
+/** Restarts the supervisor has counted so far (a crash during start-up fails the gate at once). */
+function supervisorRestarts(spec: ServiceSpec): number {
+  try {
+    const s = JSON.parse(readFileSync(path.join(spec.run_dir, 'status.json'), 'utf8')) as { restarts?: number; state?: string };
+    return s.state === 'failed' ? Number.MAX_SAFE_INTEGER : (s.restarts ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 async function gate(spec: ServiceSpec, steps: string[]): Promise<void> {
-  // The supervisor needs a moment to spawn; alive means the supervisor or the main process still exists.
-  const alive = () => mainPid(spec) !== null || spec.manager === 'supervisor';
+  const baseline = supervisorRestarts(spec);
+  const startedAt = Date.now();
+  // Under systemd: the main process exists. Under the supervisor: it has not had to restart the component.
+  const alive = () => (spec.manager === 'systemd' ? mainPid(spec) !== null || Date.now() - startedAt < 2000 : supervisorRestarts(spec) <= baseline);
   const result = await waitHealthy(spec.health_url, spec.health_timeout_s, alive);
   if (!result.ok) {
     throw new AgentFailure('failed', `${spec.component} is not healthy: ${result.reason}`, { log: logTail(spec) });
@@ -64,6 +76,8 @@ async function restart(spec: ServiceSpec, steps: string[]): Promise<void> {
 export const serviceHandlers: Record<string, Handler> = {
   service_install: async (params) => {
     const spec = specOf(params);
+    // The bootstrap's umask 077 suits our own files; installed software must be readable by its service user.
+    process.umask(0o022);
     const steps: string[] = [];
     let changed = unpack(spec, steps);
     const current = (await serviceStatus(spec)).version;
@@ -78,6 +92,7 @@ export const serviceHandlers: Record<string, Handler> = {
   /** Upgrade and rollback: unpack if needed, switch, restart, gate; on a failed gate switch back and restart. */
   service_switch: async (params) => {
     const spec = specOf(params);
+    process.umask(0o022);
     const steps: string[] = [];
     const from = (await serviceStatus(spec)).version;
     if (from === spec.version) return result(spec, false, steps);

@@ -89,12 +89,20 @@ export async function supervise(args: string[]): Promise<number> {
     child = proc;
     proc.stdout!.on('data', (d: Buffer) => log.write(d));
     proc.stderr!.on('data', (d: Buffer) => log.write(d));
-    proc.on('error', (err) => log.line(`cannot start ${argv[0]}: ${err.message}`));
     status.pid = proc.pid ?? null;
     status.started_at = Date.now();
     save();
-    log.line(`started ${spec.component} ${status.version ?? ''} pid ${proc.pid}`);
-    proc.on('exit', (code, signal) => {
+    if (proc.pid) log.line(`started ${spec.component} ${status.version ?? ''} pid ${proc.pid}`);
+    let exited = false;
+    // A process that cannot be spawned at all (EACCES, ENOENT) emits 'error' and no 'exit': same handling.
+    proc.on('error', (err) => {
+      log.line(`cannot start ${argv[0]}: ${err.message}`);
+      onExit(127, null);
+    });
+    proc.on('exit', (code, signal) => onExit(code, signal));
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (exited) return;
+      exited = true;
       status.last_exit = signal ? `signal ${signal}` : `exit ${code}`;
       status.pid = null;
       log.line(`${spec.component} ${status.last_exit}`);
@@ -118,7 +126,7 @@ export async function supervise(args: string[]): Promise<number> {
       status.restarts++;
       save();
       setTimeout(startChild, Math.min(10_000, 500 * 2 ** (recentFailures.length - 1)));
-    });
+    };
   };
 
   let resolveDone: (code: number) => void = () => undefined;

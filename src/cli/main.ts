@@ -12,6 +12,8 @@ import { registerComponent } from './component.js';
 import { registerUser } from './user.js';
 import { registerAdmin } from './admin.js';
 import { registerRemote } from './remote.js';
+import { registerFim } from './fim.js';
+import { registerJob } from './job.js';
 import { registerService } from './service.js';
 import { registerArtifact } from './artifact.js';
 
@@ -29,7 +31,7 @@ function processIo(): Io {
 export function buildProgram(env: CliEnv): Command {
   const program = new Command('promanager')
     .description('Manage fleets of Prometheus servers, Alertmanagers and exporters over SSH, with no agent left running.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V', 'print the promanager version') // not --version: service commands take --version <v>
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => env.io.out(s), writeErr: (s) => env.io.err(s) })
@@ -53,6 +55,8 @@ Examples:
   registerComponent(program, env);
   registerUser(program, env);
   registerRemote(program, env);
+  registerFim(program, env);
+  registerJob(program, env);
   registerArtifact(program, env);
   registerService(program, env);
   // commander's own usage errors (missing argument, unknown option) also exit 2

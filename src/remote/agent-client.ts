@@ -52,7 +52,10 @@ export class AgentClient {
       pending.onEvent?.(message.event, message.data);
     } else if ('error' in message) {
       this.#pending.delete(message.id);
-      pending.reject(new RemoteError(this.host, message.error.code === 'failed' ? 'command' : 'agent', `${this.host}: ${pending.method}: ${message.error.message}`, undefined));
+      // A failing service sends the last lines of its log; they belong in the host's error.
+      const log = (message.error.detail as { log?: string } | undefined)?.log;
+      const text = `${this.host}: ${pending.method}: ${message.error.message}${log ? `\n--- last lines of the log ---\n${log}` : ''}`;
+      pending.reject(new RemoteError(this.host, message.error.code === 'failed' ? 'command' : 'agent', text, undefined));
     } else {
       this.#pending.delete(message.id);
       pending.resolve(message.result);

@@ -3,7 +3,7 @@
 // this content hash exists, and execs it. Only when something is missing does it ask, on the same channel, for
 // the bytes (agent, or a gzipped runtime) and verify their sha256 before putting them in place.
 //
-// Footprint on the host: /var/lib/promanager (as root) or ~/.cache/promanager (as a user), mode 0700:
+// Footprint on the host: /var/lib/promanager (as root) or ~/.cache/promanager (as a user); private (0700):
 //   agent/<sha256>.cjs   the agent bundle, named by its content hash
 //   runtime/node-<version>-<arch>  a Node.js binary, only on hosts without a usable one (sha256-checked on arrival)
 import { shellQuote } from './quote.js';
@@ -13,7 +13,8 @@ set -u
 umask 077
 if [ "$(id -u)" = 0 ]; then base=/var/lib/promanager; else base="\${HOME:-/tmp}/.cache/promanager"; fi
 mkdir -p "$base/agent" "$base/runtime" 2>/dev/null || { echo "PM_ERROR cannot create $base"; exit 90; }
-chmod 700 "$base" "$base/agent" "$base/runtime"
+# The base is traversable (services keep data and textfile metrics under it); agent and runtime stay private.
+chmod 755 "$base"; chmod 700 "$base/agent" "$base/runtime"
 agent="$base/agent/$1.cjs"
 rt="$base/runtime/node-$3"
 node_bin=""
