@@ -95,7 +95,8 @@ export async function importDebian(home: string, packageOrFile: string, opts: { 
     await writeFile(path.join(stage, 'NOTICE'), `Repacked by promanager from Debian package ${pkg} for offline installation.\n`);
     const tarball = path.join(work, `${name}.tar.gz`);
     await run('tar', ['-czf', tarball, '--owner=0', '--group=0', '--numeric-owner', '-C', path.join(work, 'stage'), name]);
-    return importTarball(home, tarball, { component, version, arch: 'amd64' }).then((a) => ({ ...a, source: `debian:${pkg}` }));
+    // await: the temporary directory is removed in finally, and the tarball must be copied before that.
+    return await importTarball(home, tarball, { component, version, arch: 'amd64' });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
