@@ -84,5 +84,6 @@ const coreHandlers: Record<string, Handler> = {
 import { fimHandlers } from './fim.js';
 import { jobHandlers } from './jobs.js';
 import { serviceHandlers } from './services.js';
+import { configHandlers } from './config.js';
 
-export const handlers: Record<string, Handler> = { ...coreHandlers, ...fimHandlers, ...jobHandlers, ...serviceHandlers };
+export const handlers: Record<string, Handler> = { ...coreHandlers, ...fimHandlers, ...jobHandlers, ...serviceHandlers, ...configHandlers };
