@@ -1,6 +1,5 @@
 // The fleet as a command sees it: from the state, or with `-i FILE` from that file laid over a copy of the
 // state (hosts the state already knows keep their ids and gathered facts). Filtered to what the actor may see.
-import { readInventoryFile } from '../inventory/read.js';
 import { labelsByHost } from '../store/fleet.js';
 import type { Cluster, Host, SshSettings, State } from '../store/schema.js';
 import { visibleClusters, type Actor } from './actor.js';
@@ -39,6 +38,8 @@ export interface FleetView {
 /** With -i, the state copy the file was applied to; otherwise the state itself. */
 export async function fleetState(ctx: Context, state: State): Promise<{ state: State; source: string | null }> {
   if (!ctx.globals.inventory) return { state, source: null };
+  // Loaded only with -i: the YAML parser is most of a plain `host list`'s start-up otherwise.
+  const { readInventoryFile } = await import('../inventory/read.js');
   const inv = await readInventoryFile(ctx.globals.inventory, {});
   const copy = structuredClone(state);
   applyInventory(copy, inv, { userId: null, now: ctx.now().toISOString(), prune: 'everything' });

@@ -2,7 +2,7 @@
 // `-i FILE` (applied to an in-memory copy, so the file is the source for that one command).
 import { ConflictError } from '../core/errors.js';
 import { effectiveLabels, type Inventory } from '../inventory/model.js';
-import { addCluster, addHost, clusterById, nextId, removeCluster, removeHostRows, hostLabels, setHostLabels, validateHostAddress } from '../store/fleet.js';
+import { addCluster, addHost, clusterById, hostLabels, LabelWriter, labelsByHost, nextId, removeCluster, removeHostRows, validateHostAddress } from '../store/fleet.js';
 import type { State } from '../store/schema.js';
 
 /** What happens to clusters and hosts of the state that the file does not mention. */
@@ -25,6 +25,13 @@ export function applyInventory(state: State, inv: Inventory, opts: { userId: num
   if (ownDefaults) state.defaults = { ssh: { ...inv.defaults.ssh }, vars: { ...inv.defaults.vars } };
   const seenHostIds = new Set<number>();
   const listedClusterIds = new Set<number>();
+  // Indexes built once: an import of 1,000 hosts must not scan the tables per host.
+  const byIp = new Map(state.hosts.map((h) => [h.ip, h]));
+  const byName = new Map(state.hosts.map((h) => [h.name, h]));
+  const fileNameOf = new Map<string, string>(inv.clusters.flatMap((c) => c.hosts.map((h) => [h.ip, h.name] as [string, string])));
+  const currentLabels = labelsByHost(state);
+  const labels = new LabelWriter(state);
+  let nextHostId = nextId(state.hosts);
 
   for (const ic of inv.clusters) {
     const vars = ownDefaults ? ic.vars : { ...inv.defaults.vars, ...ic.vars };
@@ -41,41 +48,49 @@ export function applyInventory(state: State, inv: Inventory, opts: { userId: num
 
     for (const ih of ic.hosts) {
       validateHostAddress(ih.ip);
-      const labels = effectiveLabels(ic, ih);
-      const existing = state.hosts.find((h) => h.ip === ih.ip);
-      const nameOwner = state.hosts.find((h) => h.name === ih.name && h.ip !== ih.ip);
-      if (nameOwner && !inv.clusters.some((c) => c.hosts.some((h) => h.ip === nameOwner.ip && h.name !== ih.name))) {
+      const wanted = effectiveLabels(ic, ih);
+      const existing = byIp.get(ih.ip);
+      const nameOwner = byName.get(ih.name);
+      // A name held by another address is a conflict, unless the file itself renames that other host.
+      const ownerRenamedTo = nameOwner ? fileNameOf.get(nameOwner.ip) : undefined;
+      if (nameOwner && nameOwner.ip !== ih.ip && (ownerRenamedTo === undefined || ownerRenamedTo === nameOwner.name)) {
         throw new ConflictError(`host name '${ih.name}' (${ih.ip}) is already used by ${nameOwner.ip} in cluster '${clusterById(state, nameOwner.cluster_id).cluster_name}'`, {
           hint: 'host names are unique across the state; rename one of them',
         });
       }
       if (!existing) {
-        const host = addHost(state, cluster, { ip: ih.ip, name: ih.name, ssh: ih.ssh, vars: ih.vars, labels }, userId, now);
+        const host = addHost(state, cluster, { ip: ih.ip, name: ih.name, ssh: ih.ssh, vars: ih.vars, labels: wanted }, userId, now, { id: nextHostId++, labels });
+        byIp.set(host.ip, host);
+        byName.set(host.name, host);
         seenHostIds.add(host.id);
         summary.hosts_added.push(ih.name);
         continue;
       }
       seenHostIds.add(existing.id);
       let changed = false;
+      let current = currentLabels.get(existing.id) ?? {};
       if (existing.cluster_id !== cluster.id) {
         // Labels are defined per cluster, so a moving host takes its labels anew in the new cluster.
-        setHostLabels(state, existing, {}, Object.keys(hostLabels(state, existing.id)), userId, now);
+        labels.set(existing, {}, Object.keys(current), userId, now);
+        current = {};
         existing.cluster_id = cluster.id;
         changed = true;
       }
       if (existing.name !== ih.name || !sameJson(existing.ssh, ih.ssh) || !sameJson(existing.vars, ih.vars)) {
+        byName.delete(existing.name);
         Object.assign(existing, { name: ih.name, ssh: { ...ih.ssh }, vars: { ...ih.vars } });
+        byName.set(existing.name, existing);
         changed = true;
       }
-      const current = hostLabels(state, existing.id);
-      const removed = Object.keys(current).filter((k) => !(k in labels));
-      if (setHostLabels(state, existing, labels, removed, userId, now)) changed = true;
+      const removed = Object.keys(current).filter((k) => !(k in wanted));
+      if (labels.set(existing, wanted, removed, userId, now)) changed = true;
       if (changed) {
         existing.update_at = now;
         summary.hosts_updated.push(ih.name);
       }
     }
   }
+  labels.finish();
 
   if (opts.prune !== 'none') {
     for (const host of [...state.hosts]) {

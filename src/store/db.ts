@@ -22,7 +22,8 @@ class StateFile {
   }
   async write(state: State | null): Promise<void> {
     if (state === null) return;
-    await this.#text.write(JSON.stringify(state, null, 1) + '\n');
+    // One line: a 1,000-host state writes and parses in a fraction of the indented time.
+    await this.#text.write(JSON.stringify(state) + '\n');
   }
 }
 

@@ -1,7 +1,7 @@
 // Operations on the fleet tables of the state (clusters, hosts, labels). Pure functions over a State value:
 // callers run them inside Store.update, so a thrown error leaves the database untouched.
 import { ConflictError, NotFoundError, PromanagerError, suggest } from '../core/errors.js';
-import type { Cluster, Host, State, SshSettings } from './schema.js';
+import type { Cluster, Host, HostLabel, Label, State, SshSettings } from './schema.js';
 import { isHostAddress } from '../inventory/checks.js';
 
 export type Labels = Record<string, string>;
@@ -77,9 +77,22 @@ export function validateHostAddress(ip: string): void {
   }
 }
 
-export function addHost(state: State, cluster: Cluster, input: NewHost, userId: number | null, now: string): Host {
+/**
+ * `bulk` is for imports: the caller has already checked uniqueness against its own indexes and hands out ids,
+ * so adding n hosts does not scan the table n times.
+ */
+export function addHost(state: State, cluster: Cluster, input: NewHost, userId: number | null, now: string, bulk?: { id: number; labels: LabelWriter }): Host {
   validateHostAddress(input.ip);
   const name = input.name ?? input.ip;
+  if (bulk) {
+    const host: Host = {
+      id: bulk.id, cluster_id: cluster.id, ip: input.ip, name, hostname: null, cpu: null, mem: null,
+      root: null, os: null, status: 'unknown', ssh: input.ssh ?? {}, vars: input.vars ?? {}, create_at: now, update_at: now,
+    };
+    state.hosts.push(host);
+    if (input.labels) bulk.labels.set(host, input.labels, [], userId, now);
+    return host;
+  }
   const sameIp = state.hosts.find((h) => h.ip === input.ip);
   if (sameIp) {
     throw new ConflictError(`a host with IP ${input.ip} already exists ('${sameIp.name}' in cluster '${clusterById(state, sameIp.cluster_id).cluster_name}')`, {
@@ -123,37 +136,77 @@ export function hostLabels(state: State, hostId: number): Labels {
   return labelsByHost(state).get(hostId) ?? {};
 }
 
+/**
+ * Label changes with indexes built once, so importing a thousand hosts stays linear. Call finish() when done:
+ * it drops label keys no host carries any more.
+ */
+export class LabelWriter {
+  readonly #labels = new Map<string, Label>();
+  readonly #hostLabels = new Map<string, HostLabel>();
+  #nextLabelId: number;
+  #nextHostLabelId: number;
+  #changed = false;
+  constructor(private readonly state: State) {
+    for (const l of state.labels) this.#labels.set(`${l.cluster_id}\u0000${l.label_name}`, l);
+    for (const hl of state.host_labels) this.#hostLabels.set(`${hl.host_id}\u0000${hl.label_id}`, hl);
+    this.#nextLabelId = nextId(state.labels);
+    this.#nextHostLabelId = nextId(state.host_labels);
+  }
+
+  set(host: Host, set: Labels, remove: string[], userId: number | null, now: string): boolean {
+    let changed = false;
+    for (const [key, value] of Object.entries(set)) {
+      const labelKey = `${host.cluster_id}\u0000${key}`;
+      let label = this.#labels.get(labelKey);
+      if (!label) {
+        label = { id: this.#nextLabelId++, label_name: key, cluster_id: host.cluster_id, create_user: userId, create_at: now, update_at: now };
+        this.state.labels.push(label);
+        this.#labels.set(labelKey, label);
+      }
+      const hlKey = `${host.id}\u0000${label.id}`;
+      const existing = this.#hostLabels.get(hlKey);
+      if (!existing) {
+        const row: HostLabel = { id: this.#nextHostLabelId++, host_id: host.id, label_id: label.id, label_value: value, create_at: now, update_at: now };
+        this.state.host_labels.push(row);
+        this.#hostLabels.set(hlKey, row);
+        changed = true;
+      } else if (existing.label_value !== value) {
+        existing.label_value = value;
+        existing.update_at = now;
+        changed = true;
+      }
+    }
+    const removedIds = new Set<number>();
+    for (const key of remove) {
+      const label = this.#labels.get(`${host.cluster_id}\u0000${key}`);
+      const hlKey = label ? `${host.id}\u0000${label.id}` : '';
+      const row = this.#hostLabels.get(hlKey);
+      if (row) {
+        removedIds.add(row.id);
+        this.#hostLabels.delete(hlKey);
+      }
+    }
+    if (removedIds.size > 0) {
+      this.state.host_labels = this.state.host_labels.filter((hl) => !removedIds.has(hl.id));
+      changed = true;
+    }
+    if (changed) {
+      host.update_at = now;
+      this.#changed = true;
+    }
+    return changed;
+  }
+
+  finish(): void {
+    if (this.#changed) pruneUnusedLabels(this.state);
+  }
+}
+
 /** Sets or changes labels and removes others, keeping the cluster's Label definitions in step. */
 export function setHostLabels(state: State, host: Host, set: Labels, remove: string[], userId: number | null, now: string): boolean {
-  let changed = false;
-  for (const [key, value] of Object.entries(set)) {
-    let label = state.labels.find((l) => l.cluster_id === host.cluster_id && l.label_name === key);
-    if (!label) {
-      label = { id: nextId(state.labels), label_name: key, cluster_id: host.cluster_id, create_user: userId, create_at: now, update_at: now };
-      state.labels.push(label);
-    }
-    const labelId = label.id;
-    const existing = state.host_labels.find((hl) => hl.host_id === host.id && hl.label_id === labelId);
-    if (!existing) {
-      state.host_labels.push({ id: nextId(state.host_labels), host_id: host.id, label_id: labelId, label_value: value, create_at: now, update_at: now });
-      changed = true;
-    } else if (existing.label_value !== value) {
-      existing.label_value = value;
-      existing.update_at = now;
-      changed = true;
-    }
-  }
-  for (const key of remove) {
-    const label = state.labels.find((l) => l.cluster_id === host.cluster_id && l.label_name === key);
-    if (!label) continue;
-    const before = state.host_labels.length;
-    state.host_labels = state.host_labels.filter((hl) => !(hl.host_id === host.id && hl.label_id === label.id));
-    if (state.host_labels.length !== before) changed = true;
-  }
-  if (changed) {
-    host.update_at = now;
-    pruneUnusedLabels(state);
-  }
+  const writer = new LabelWriter(state);
+  const changed = writer.set(host, set, remove, userId, now);
+  writer.finish();
   return changed;
 }
 
