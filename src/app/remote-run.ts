@@ -97,7 +97,9 @@ export async function runRemote<R>(ctx: Context, spec: RemoteSpec<R>): Promise<R
       return ctx.confirm(`${target.name} (${target.host}) presents an unknown ${keyType} key ${fingerprint}; trust and pin it`);
     }),
     onAccepted: (target, blob) => newKeys.push({ host: knownHostName(target.host, target.port), key_type: keyTypeOfBlob(blob), key: blob.toString('base64'), fingerprint: fingerprintSha256(blob) }),
-    handshakes: Math.min(10, ctx.globals.forks),
+    // Key exchanges are the costly part of a connection: bounded apart from --forks so that many handshakes at
+    // once do not starve the hosts already working. One connection per host never exceeds a server's MaxStartups.
+    handshakes: Math.min(20, ctx.globals.forks),
     readyTimeoutMs: Math.min(timeoutS, 20) * 1000,
   });
 

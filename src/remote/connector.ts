@@ -1,6 +1,7 @@
 // Opens a HostSession for a target: the local connector, or SSH with a bounded number of handshakes in flight
-// (sshd's MaxStartups drops connections past 10 unauthenticated by default) and jittered retries for the
-// transient failures that causes. Authentication and host-key failures are never retried.
+// (key exchange is the CPU-heavy part) and jittered retries for transient failures: a reset before the handshake
+// completes, which is what a server past its MaxStartups (busy with other clients) does. Authentication and
+// host-key failures are never retried.
 import { readFile } from 'node:fs/promises';
 import { parseKnownHosts, type KnownHostEntry, type PinnedKey } from './knownhosts.js';
 import { connectSsh, type HostKeyPolicy, type SshTarget } from './ssh.js';
