@@ -16,6 +16,7 @@ import { registerFim } from './fim.js';
 import { registerJob } from './job.js';
 import { registerService } from './service.js';
 import { registerArtifact } from './artifact.js';
+import { registerConfig } from './config.js';
 
 function processIo(): Io {
   return {
@@ -59,6 +60,7 @@ Examples:
   registerJob(program, env);
   registerArtifact(program, env);
   registerService(program, env);
+  registerConfig(program, env);
   // commander's own usage errors (missing argument, unknown option) also exit 2
   program.commands.forEach(function exitOnUsage(cmd: Command) {
     cmd.exitOverride();
