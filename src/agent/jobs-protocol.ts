@@ -58,6 +58,8 @@ export interface ScheduleParams {
   schedule: string;
   /** run records kept on the host */
   keep_runs: number;
+  /** node_exporter's textfile directory on this host (host var node_exporter_textfile_dir); null: the default */
+  textfile_dir: string | null;
 }
 
 export interface ScheduleResult {
@@ -67,6 +69,7 @@ export interface ScheduleResult {
   /** null when it could not be told */
   cron_running: boolean | null;
   job_dir: string;
+  /** the metrics file each run rewrites */
   textfile: string;
 }
 

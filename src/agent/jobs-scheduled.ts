@@ -7,11 +7,24 @@ import { cronAvailable, installCronEntry, removeCronEntry } from './cron.js';
 import { AgentFailure } from './handlers.js';
 import { JOB_METRICS, type ScheduleParams, type ScheduleResult, type UnscheduleResult } from './jobs-protocol.js';
 import { runJobScript, type ScriptRun } from './jobs-runner.js';
-import { checkJobName, jobDir, readJobFile, readLastSuccess, recordRun, removeJobFile, runSucceeded, scriptPath, writeJobFile } from './jobs-store.js';
-import { gauge, removeTextfileMetrics, writeTextfileMetrics } from './textfile.js';
+import { checkJobName, jobDir, readJobFile, readJobFileIfAny, readLastSuccess, recordRun, removeJobFile, runSucceeded, scriptPath, writeJobFile } from './jobs-store.js';
+import { gauge, removeTextfileMetrics, textfileDir, writeTextfileMetrics } from './textfile.js';
 
 const cronId = (job: string) => `job-${job}`;
 const metricsName = (job: string) => `promanager_job_${job}`;
+
+/** The textfile helpers read their directory from the environment: a job's own directory applies around `work`. */
+function inTextfileDir<T>(dir: string | null, work: () => T): T {
+  if (dir === null) return work();
+  const saved = process.env.PROMANAGER_TEXTFILE_DIR;
+  process.env.PROMANAGER_TEXTFILE_DIR = dir;
+  try {
+    return work();
+  } finally {
+    if (saved === undefined) delete process.env.PROMANAGER_TEXTFILE_DIR;
+    else process.env.PROMANAGER_TEXTFILE_DIR = saved;
+  }
+}
 
 /** Agent-local: the agent bundle cannot reach the controller's quoting helper, and a cron line is a shell line. */
 function shQuote(arg: string): string {
@@ -34,18 +47,24 @@ export function scheduleJob(params: ScheduleParams): ScheduleResult {
   const job = checkJobName(params.spec.job);
   const cron = cronAvailable();
   if (!cron.ok) throw new AgentFailure('failed', cron.reason ?? 'cron is not usable on this host');
+  const flock = findFlock();
   const script = scriptPath(params.spec.script_sha256);
   if (!existsSync(script)) throw new AgentFailure('not_found', `script ${params.spec.script_sha256} is not staged on this host`);
   const dir = jobDir(job);
-  const specChanged = writeJobFile({ spec: params.spec, schedule: params.schedule, keep_runs: params.keep_runs, script_path: script });
-  const entry = installCronEntry({ id: cronId(job), schedule: params.schedule, command: cronCommand(findFlock(), dir) });
-  return { changed: specChanged || entry.changed, where: entry.where, cron_running: cron.daemonRunning ?? null, job_dir: dir, textfile: metricsName(job) };
+  const textfile = inTextfileDir(params.textfile_dir, () => path.join(textfileDir(), `${metricsName(job)}.prom`));
+  // Metrics left in a directory the job no longer writes to would go stale and alert forever.
+  const before = readJobFileIfAny(dir);
+  if (before && before.textfile_dir !== params.textfile_dir) inTextfileDir(before.textfile_dir, () => removeTextfileMetrics(metricsName(job)));
+  const specChanged = writeJobFile({ spec: params.spec, schedule: params.schedule, keep_runs: params.keep_runs, script_path: script, textfile_dir: params.textfile_dir });
+  const entry = installCronEntry({ id: cronId(job), schedule: params.schedule, command: cronCommand(flock, dir) });
+  return { changed: specChanged || entry.changed, where: entry.where, cron_running: cron.daemonRunning ?? null, job_dir: dir, textfile };
 }
 
 export function unscheduleJob(job: string): UnscheduleResult {
   checkJobName(job);
   const entry = removeCronEntry(cronId(job));
-  const metrics = removeTextfileMetrics(metricsName(job));
+  const scheduled = readJobFileIfAny(jobDir(job));
+  const metrics = inTextfileDir(scheduled?.textfile_dir ?? null, () => removeTextfileMetrics(metricsName(job)));
   const spec = removeJobFile(job);
   return { changed: entry.changed || metrics || spec, where: entry.where };
 }
@@ -70,6 +89,6 @@ export async function runScheduled(args: string[]): Promise<number> {
   const run = await runJobScript(job.spec, job.script_path);
   recordRun(dir, job, run);
   const lastSuccess = runSucceeded(run) ? run.ended_at : readLastSuccess(dir);
-  writeTextfileMetrics(metricsName(job.spec.job), jobMetrics(job.spec.job, run, lastSuccess));
+  inTextfileDir(job.textfile_dir ?? null, () => writeTextfileMetrics(metricsName(job.spec.job), jobMetrics(job.spec.job, run, lastSuccess)));
   return 0;
 }

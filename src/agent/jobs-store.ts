@@ -18,6 +18,7 @@ export interface ScheduledJob {
   schedule: string;
   keep_runs: number;
   script_path: string;
+  textfile_dir: string | null;
 }
 
 /** The same directory the bootstrap puts the agent in; PROMANAGER_AGENT_BASE moves it (tests). */
@@ -69,6 +70,15 @@ export function writeJobFile(job: ScheduledJob): boolean {
 
 export function readJobFile(dir: string): ScheduledJob {
   return JSON.parse(readFileSync(path.join(dir, 'job.json'), 'utf8')) as ScheduledJob;
+}
+
+/** The scheduled job, or null when it is not scheduled (never was, or unscheduled). */
+export function readJobFileIfAny(dir: string): ScheduledJob | null {
+  try {
+    return readJobFile(dir);
+  } catch {
+    return null;
+  }
 }
 
 /** Forgets the schedule (job.json, lock); the run records stay until collected or pruned. */

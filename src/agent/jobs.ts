@@ -1,10 +1,10 @@
 // Agent methods for jobs (see jobs-protocol.ts for their shapes). Registered in handlers.ts.
+import { existsSync } from 'node:fs';
 import { AgentFailure, type Handler } from './handlers.js';
 import type { CollectParams, JobRunResult, JobSpec, ScheduleParams, StageParams } from './jobs-protocol.js';
 import { runJobScript } from './jobs-runner.js';
 import { runScheduled, scheduleJob, unscheduleJob } from './jobs-scheduled.js';
 import { checkJobName, collectRecords, scriptPath, stageScript } from './jobs-store.js';
-import { existsSync } from 'node:fs';
 
 function params<T>(value: unknown, required: string[]): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AgentFailure('bad_request', 'params must be an object');
@@ -36,7 +36,7 @@ export const jobHandlers: Record<string, Handler> = {
   },
   job_schedule: (p) => {
     const sp = params<ScheduleParams>(p, ['spec', 'schedule', 'keep_runs']);
-    return scheduleJob({ ...sp, spec: checkSpec(sp.spec) });
+    return scheduleJob({ ...sp, spec: checkSpec(sp.spec), textfile_dir: sp.textfile_dir ?? null });
   },
   job_unschedule: (p) => unscheduleJob(params<{ job: string }>(p, ['job']).job),
   job_collect: (p) => {

@@ -10,7 +10,7 @@ import type { Context } from './context.js';
 import type { HostView } from './fleet-view.js';
 import { outputPath, writeOutput } from './jobs-files.js';
 import { appendRuns, runFailed, type NewRun } from './jobs-records.js';
-import { stateHost } from './jobs-remote.js';
+import { auditedAttempt, stateHost } from './jobs-remote.js';
 import { findJob, scheduledTargets, type CliTargets } from './jobs-targets.js';
 import { beginRead } from './read.js';
 import { runRemote, type RemoteRun } from './remote-run.js';
@@ -91,48 +91,50 @@ function knownRecords(state: State, job: Job): Map<number, string[]> {
 export async function collectHistory(ctx: Context, name: string, cli: CliTargets, hooks: {
   onEvent?(event: FanoutEvent<CollectedHost>, host: HostView): void;
 } = {}): Promise<RemoteRun<CollectedHost>> {
-  const state = await ctx.store.read();
-  const job = findJob(state, name);
-  const known = knownRecords(state, job);
-  const home = ctx.store.home;
-  const fetched = new Map<number, NewRun[]>();
-  return runRemote<CollectedHost>(ctx, {
-    permission: 'read',
-    targets: scheduledTargets(state, job, cli),
-    // It changes the state (new history rows), so it is audited like any change.
-    mutating: true,
-    defaultTimeoutS: 120,
-    work: async (session, host) => {
-      const reply = await (await session.agent()).call<CollectResult>('job_collect', { job: job.job_name, known: known.get(host.id) ?? [] });
-      const rows: NewRun[] = [];
-      for (const record of reply.records) {
-        const outputFile = await writeOutput(home, job.job_name, host.name, new Date(record.started_at), record.output);
-        rows.push({
-          job_id: job.id, job_version: record.version, host_id: host.id, source: 'schedule',
-          started_at: record.started_at, ended_at: record.ended_at, exit_code: record.exit_code, signal: record.signal,
-          timed_out: record.timed_out, error: null, host_record_id: record.id,
-          output_file: outputFile, output_bytes: record.output_bytes, truncated: record.truncated,
-        });
-      }
-      fetched.set(host.id, rows);
-      return { new_runs: rows.length, records: reply.records.length };
-    },
-    onEvent: hooks.onEvent,
-    persist: (fresh, outcomes, now) => {
-      if (!fresh.jobs.some((j) => j.id === job.id)) return;
-      const have = new Set(fresh.job_runs.filter((r) => r.job_id === job.id && r.host_record_id !== null).map((r) => `${r.host_id}:${r.host_record_id}`));
-      const rows: NewRun[] = [];
-      const duplicates: string[] = [];
-      for (const o of outcomes) {
-        const host = stateHost(fresh, o.host);
-        for (const row of fetched.get(o.host.id) ?? []) {
-          // Collected concurrently by another command, or the host is not in the state (-i): drop the copy.
-          if (!host || have.has(`${host.id}:${row.host_record_id}`)) duplicates.push(row.output_file!);
-          else rows.push({ ...row, host_id: host.id });
+  return auditedAttempt(ctx, [], async () => {
+    const state = await ctx.store.read();
+    const job = findJob(state, name);
+    const known = knownRecords(state, job);
+    const home = ctx.store.home;
+    const fetched = new Map<number, NewRun[]>();
+    return runRemote<CollectedHost>(ctx, {
+      permission: 'read',
+      targets: scheduledTargets(state, job, cli),
+      // It changes the state (new history rows), so it is audited like any change.
+      mutating: true,
+      defaultTimeoutS: 120,
+      work: async (session, host) => {
+        const reply = await (await session.agent()).call<CollectResult>('job_collect', { job: job.job_name, known: known.get(host.id) ?? [] });
+        const rows: NewRun[] = [];
+        for (const record of reply.records) {
+          const outputFile = await writeOutput(home, job.job_name, host.name, new Date(record.started_at), record.output);
+          rows.push({
+            job_id: job.id, job_version: record.version, host_id: host.id, source: 'schedule',
+            started_at: record.started_at, ended_at: record.ended_at, exit_code: record.exit_code, signal: record.signal,
+            timed_out: record.timed_out, error: null, host_record_id: record.id,
+            output_file: outputFile, output_bytes: record.output_bytes, truncated: record.truncated,
+          });
         }
-      }
-      appendRuns(fresh, home, rows, now);
-      for (const file of duplicates) rmSync(outputPath(home, file), { force: true });
-    },
+        fetched.set(host.id, rows);
+        return { new_runs: rows.length, records: reply.records.length };
+      },
+      onEvent: hooks.onEvent,
+      persist: (fresh, outcomes, now) => {
+        if (!fresh.jobs.some((j) => j.id === job.id)) return;
+        const have = new Set(fresh.job_runs.filter((r) => r.job_id === job.id && r.host_record_id !== null).map((r) => `${r.host_id}:${r.host_record_id}`));
+        const rows: NewRun[] = [];
+        const duplicates: string[] = [];
+        for (const o of outcomes) {
+          const host = stateHost(fresh, o.host);
+          for (const row of fetched.get(o.host.id) ?? []) {
+            // Collected concurrently by another command, or the host is not in the state (-i): drop the copy.
+            if (!host || have.has(`${host.id}:${row.host_record_id}`)) duplicates.push(row.output_file!);
+            else rows.push({ ...row, host_id: host.id });
+          }
+        }
+        appendRuns(fresh, home, rows, now);
+        for (const file of duplicates) rmSync(outputPath(home, file), { force: true });
+      },
+    });
   });
 }

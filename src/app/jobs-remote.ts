@@ -1,14 +1,16 @@
 // What `job run`, `job schedule`, `job unschedule` and `job history --collect` share on the way to hosts:
 // the plan (job, hosts) for --dry-run, putting the script on a host once, and matching results to the state.
 import type { StageResult } from '../agent/jobs-protocol.js';
+import { ExitCode, PermissionDeniedError, PromanagerError } from '../core/errors.js';
 import type { Permission } from '../core/rbac.js';
 import type { AgentClient } from '../remote/agent-client.js';
 import type { Host, Job, State } from '../store/schema.js';
 import type { Context } from './context.js';
 import type { HostView } from './fleet-view.js';
-import type { CliTargets } from './jobs-targets.js';
-import { findJob } from './jobs-targets.js';
+import { findJob, type CliTargets } from './jobs-targets.js';
+import { resolveActor, type Actor } from './actor.js';
 import { resolveTargets } from './remote-run.js';
+import { recordAudit } from './transaction.js';
 
 export interface JobPlan {
   job: Job;
@@ -45,4 +47,25 @@ export function stateHost(state: State, host: HostView): Host | null {
  */
 export function withDeadlineOwnedByJob(ctx: Context): Context {
   return { ...ctx, globals: { ...ctx.globals, timeout: undefined } };
+}
+
+/**
+ * The engine audits a fan-out once it has run; a job command refused or failed before that (no permission, no
+ * such job, no schedule, no hosts) is a change attempted all the same, so it is audited here, then rethrown.
+ */
+export async function auditedAttempt<T>(ctx: Context, clusters: string[], attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    let actor: Actor | null = null;
+    try {
+      actor = resolveActor(await ctx.store.read(), ctx);
+    } catch {
+      // an unknown identity is recorded by its OS user name alone
+    }
+    const denied = err instanceof PermissionDeniedError;
+    const code = err instanceof PromanagerError ? err.exitCode : ExitCode.error;
+    await recordAudit(ctx, actor, { clusters, hosts: [] }, denied ? 'denied' : 'error', code, (err as Error).message).catch(() => undefined);
+    throw err;
+  }
 }

@@ -2,7 +2,8 @@
 // record what happened in one locked update (results, pinned host keys, the failed set for --limit @failed)
 // with an audit record. Ctrl-C ends every remote process, records the interruption, and exits 130.
 import os from 'node:os';
-import { ExitCode, PromanagerError } from '../core/errors.js';
+import { ExitCode, PermissionDeniedError, PromanagerError } from '../core/errors.js';
+import { recordAudit } from './transaction.js';
 import type { Permission } from '../core/rbac.js';
 import { selectTargets, type TargetOptions } from '../core/targets.js';
 import { appendAudit, type AuditResult } from '../store/audit.js';
@@ -81,7 +82,17 @@ export function makePrompter(ctx: Context): Prompter {
 }
 
 export async function runRemote<R>(ctx: Context, spec: RemoteSpec<R>): Promise<RemoteRun<R>> {
-  const { state, actor, hosts } = await resolveTargets(ctx, spec.permission, spec.targets);
+  let resolved: Awaited<ReturnType<typeof resolveTargets>>;
+  try {
+    resolved = await resolveTargets(ctx, spec.permission, spec.targets);
+  } catch (err) {
+    // A refused change is audited like any other attempt.
+    if (spec.mutating && err instanceof PermissionDeniedError) {
+      await recordAudit(ctx, null, { clusters: spec.targets.cluster ? [spec.targets.cluster] : [], hosts: [] }, 'denied', ExitCode.denied, err.message).catch(() => undefined);
+    }
+    throw err;
+  }
+  const { state, actor, hosts } = resolved;
   const byId = new Map(hosts.map((h) => [h.id, h]));
   const newKeys: Array<{ host: string; key_type: string; key: string; fingerprint: string }> = [];
   const askOne = new Limiter(1);

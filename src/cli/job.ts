@@ -46,7 +46,7 @@ function registerDefinition(job: Command, env: CliEnv): void {
       const what = r.created ? `added (version ${r.job.version}, ${r.job.interpreter})`
         : r.new_version ? `updated to version ${r.job.version} (${r.job.interpreter})`
           : `${r.changed ? 'updated' : 'unchanged'} (version ${r.job.version})`;
-      await say(ctx, `${ctx.globals.dryRun ? 'dry run: would be ' : ''}job '${name}' ${what}`);
+      await say(ctx, `job '${name}' ${what}${ctx.globals.dryRun ? ' (dry run: nothing written)' : ''}`);
       if (r.job.cron) ctx.io.err(`cron '${r.job.cron}': next runs ${formatNextRuns(next)}\n`);
       if (r.outdated_hosts > 0) await warn(ctx, `${r.outdated_hosts} host(s) run an earlier version or schedule: promanager job schedule ${name} updates them`);
     }));
