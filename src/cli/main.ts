@@ -70,7 +70,17 @@ Examples:
   return program;
 }
 
+/** The terminal or pipe went away (EPIPE, EIO): nobody is reading, so stop instead of spinning. */
+function exitWhenOutputCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'EIO') process.exit(process.exitCode ?? 1);
+    });
+  }
+}
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  exitWhenOutputCloses();
   const userArgs = argv.slice(2);
   let env: CliEnv;
   try {
