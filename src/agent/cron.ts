@@ -3,8 +3,8 @@
 // crontab between '# promanager:<id> begin' and '# promanager:<id> end' markers, and every other line of the
 // crontab is kept byte for byte. Node built-ins only (this runs inside the agent).
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, fchmodSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { writeAtomicSync } from './files.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -113,27 +113,7 @@ function cronCommand(command: string): string {
   return command.replace(/%/g, '\\%');
 }
 
-function writeAtomic(file: string, content: string, mode: number): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'w', mode);
-  try {
-    fchmodSync(fd, mode); // the agent runs under umask 077: the mode must be set, not requested
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(temp, file);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // nothing to clean
-    }
-    throw err;
-  }
-}
+const writeAtomic = writeAtomicSync;
 
 const markers = (id: string) => ({ begin: `# promanager:${id} begin`, end: `# promanager:${id} end` });
 

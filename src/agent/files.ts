@@ -1,7 +1,7 @@
 // File operations on the host. Writes are atomic (temporary file beside the target, fsync, rename) and
 // checked against the sha256 the controller sent, so a half-written or corrupted file is never put in place.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { WriteFileParams } from './protocol.js';
 
@@ -26,25 +26,7 @@ export function writeFileAtomic(params: WriteFileParams): { path: string; sha256
   } catch {
     // missing or unreadable: write it
   }
-  const temp = path.join(path.dirname(params.path), `.${path.basename(params.path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'w', params.mode ?? 0o644);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    if (params.mode !== undefined) chmodSync(temp, params.mode);
-    renameSync(temp, params.path);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // nothing to clean
-    }
-    throw err;
-  }
+  writeAtomicSync(params.path, data, params.mode ?? 0o644);
   return { path: params.path, sha256: digest, bytes: data.length, changed: true };
 }
 
@@ -53,4 +35,30 @@ export function readFileChecked(file: string, maxBytes = 16 * 1024 * 1024): { co
   if (st.size > maxBytes) throw new Error(`${file} is ${st.size} bytes, over the ${maxBytes}-byte limit for read_file`);
   const data = readFileSync(file);
   return { content: data.toString('base64'), sha256: sha256(data), bytes: data.length };
+}
+
+/**
+ * Temporary file beside the target, fsync, rename: readers see the old content or the new, never half of it.
+ * The mode is set on the descriptor because the agent runs under umask 077 (a requested mode would be masked).
+ */
+export function writeAtomicSync(file: string, content: string | Buffer, mode: number): void {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(temp, 'w', mode);
+  try {
+    fchmodSync(fd, mode);
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temp, file);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // nothing to clean
+    }
+    throw err;
+  }
 }

@@ -1,8 +1,8 @@
 // Metrics for node_exporter's textfile collector: `<dir>/<name>.prom` files that node_exporter reads on every
 // scrape. A file is replaced atomically (temporary file beside it, then rename) so a scrape never sees half of
 // one; the temporary name does not end in .prom, so the collector never reads it either. Node built-ins only.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { writeAtomicSync } from './files.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -28,25 +28,7 @@ export function writeTextfileMetrics(name: string, body: string): string {
   // The agent runs under umask 077, so modes are set explicitly rather than requested.
   const dir = path.dirname(file);
   if (mkdirSync(dir, { recursive: true }) !== undefined) chmodSync(dir, 0o755);
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'w', 0o644);
-  try {
-    fchmodSync(fd, 0o644);
-    writeSync(fd, body.endsWith('\n') ? body : `${body}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(temp, file);
-  } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // nothing to clean
-    }
-    throw err;
-  }
+  writeAtomicSync(file, body.endsWith('\n') ? body : `${body}\n`, 0o644);
   return file;
 }
 
