@@ -2,9 +2,10 @@
 // the host copy of the baseline (only while its sha256 is the one `fim schedule` recorded), appends what
 // changed since the previous scheduled check to the journal, and writes node_exporter textfile metrics so
 // Prometheus itself can alert on tampering. The controller pulls the journal into its events later.
-import { copyFileSync, chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { cronAvailable, installCronEntry, removeCronEntry } from './cron.js';
+import { writeAtomicSync } from './files.js';
 import { driftKey, type FimPolicySpec } from './fim-entry.js';
 import { appendJournal, files, hasBaseline, hostFimRoot, policyDir, tryLock, type JournalLine, type PolicyFile } from './fim-host.js';
 import { sha256OfFile } from './fim-lines.js';
@@ -14,12 +15,6 @@ import { shellQuote } from '../remote/quote.js';
 
 export const cronId = (policy: string) => `fim-${policy}`;
 export const metricsName = (policy: string) => `promanager-fim-${policy}`;
-
-function writeAtomic(file: string, content: string): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, content, { mode: 0o600 });
-  renameSync(temp, file);
-}
 
 export function metricsBody(policy: string, changed: number, unknown: number, at: Date): string {
   const labels = { policy };
@@ -71,7 +66,7 @@ export async function scheduledCheck(args: string[]): Promise<number> {
     }
     const counts = { added: outcome.added, removed: outcome.removed, modified: outcome.modified, unknown: outcome.unknown };
     appendJournal(dir, [...events, run(null, counts, outcome.report.duration_ms)]);
-    writeAtomic(f.drift, keys.length ? `${keys.join('\n')}\n` : '');
+    writeAtomicSync(f.drift, keys.length ? `${keys.join('\n')}\n` : '', 0o600);
     writeTextfileMetrics(metricsName(spec.name), metricsBody(spec.name, counts.added + counts.removed + counts.modified, counts.unknown, new Date()));
     return 0;
   } finally {
@@ -111,7 +106,7 @@ export async function installSchedule(spec: FimPolicySpec, baselineSha256: strin
   const cron = cronAvailable();
   if (!cron.ok) throw new Error(cron.reason ?? 'cron is not available on this host');
   const agent = await stableAgentCopy();
-  writeAtomic(files(dir).policy, JSON.stringify({ spec, baseline_sha256: baselineSha256 } satisfies PolicyFile));
+  writeAtomicSync(files(dir).policy, JSON.stringify({ spec, baseline_sha256: baselineSha256 } satisfies PolicyFile), 0o600);
   const ionice = findOnPath('ionice');
   const argv = ['nice', '-n', '10', ...(ionice ? [ionice, '-c', '3'] : []), process.execPath, agent, 'fim-check', dir];
   const command = `${argv.map(shellQuote).join(' ')} >>${shellQuote(files(dir).log)} 2>&1`;

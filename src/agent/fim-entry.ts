@@ -88,12 +88,19 @@ export function entryType(mode: number): EntryType {
   return TYPE_BITS.find(([bits]) => bits === fmt)?.[1] ?? 'file';
 }
 
+let lastSecond: bigint | null = null;
+let lastPrefix = '';
+
 /** Nanosecond timestamps as ISO 8601 (a Date keeps only milliseconds, and a touch may change less). */
 export function isoNs(ns: bigint): string {
   const second = ns >= 0n ? ns / 1_000_000_000n : (ns - 999_999_999n) / 1_000_000_000n;
   const frac = ns - second * 1_000_000_000n;
-  const iso = new Date(Number(second) * 1000).toISOString();
-  return `${iso.slice(0, 19)}.${frac.toString().padStart(9, '0')}Z`;
+  // Files of one tree share a handful of seconds: format each second once.
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastPrefix = new Date(Number(second) * 1000).toISOString().slice(0, 19);
+  }
+  return `${lastPrefix}.${frac.toString().padStart(9, '0')}Z`;
 }
 
 /** The entry for `stats`, with the attributes `wanted` (sha256 is filled in later by the hasher). */

@@ -50,8 +50,8 @@ function hashOne(job) {
 parentPort.on('message', (batch) => parentPort.postMessage({ id: batch.id, results: batch.jobs.map(hashOne) }));
 `;
 
-const BATCH_FILES = 32;
-const BATCH_BYTES = 8 << 20;
+const BATCH_FILES = 64;
+const BATCH_BYTES = 16 << 20;
 
 interface Pending {
   resolve(r: HashResult): void;

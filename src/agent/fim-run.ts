@@ -2,7 +2,7 @@
 // take a baseline (scan everything, hash everything, write the compressed entries) and check against one
 // (scan merged with the baseline, report every difference). Limits end either with a LimitReached report.
 import { addedEntry, compareEntries, removedEntry, unknownEntry, type DriftEntry, type FimPolicySpec } from './fim-entry.js';
-import { Cursor, GzipLineWriter, readEntries } from './fim-lines.js';
+import { EntryCursor, GzipLineWriter } from './fim-lines.js';
 import { scan, type ScanItem } from './fim-scan.js';
 import { LimitReached, type WalkReport } from './fim-walk.js';
 
@@ -65,17 +65,19 @@ export async function takeBaseline(spec: FimPolicySpec, file: string, hooks: {
   const writer = new GzipLineWriter(file, hooks.onChunk);
   let unknown = 0;
   try {
-    for await (const item of scan(spec, { baseline: null, full: true, report })) {
-      if (!item.current) {
-        unknown++;
-        hooks.onUnknown(item.path, item.unknown ?? 'could not be examined');
-        continue;
+    for await (const batch of scan(spec, { baseline: null, full: true, report })) {
+      for (const item of batch) {
+        if (!item.current) {
+          unknown++;
+          hooks.onUnknown(item.path, item.unknown ?? 'could not be examined');
+          continue;
+        }
+        if (item.current.error) {
+          unknown++;
+          hooks.onUnknown(item.path, item.current.error);
+        }
+        if (!writer.writeLine(JSON.stringify(item.current))) await writer.drained();
       }
-      if (item.current.error) {
-        unknown++;
-        hooks.onUnknown(item.path, item.current.error);
-      }
-      await writer.write(JSON.stringify(item.current));
     }
   } catch (err) {
     writer.abort();
@@ -105,13 +107,16 @@ export async function checkAgainst(spec: FimPolicySpec, baselineFile: string, fu
   const started = Date.now();
   const report = emptyReport();
   const counts: DriftCounts = { added: 0, removed: 0, modified: 0, unknown: 0 };
-  const baseline = new Cursor(readEntries(baselineFile));
+  const baseline = new EntryCursor(baselineFile);
   try {
-    for await (const item of scan(spec, { baseline, full, report })) {
-      const drift = driftOf(item, spec);
-      if (!drift) continue;
-      countDrift(counts, drift);
-      await onDrift(drift);
+    for await (const batch of scan(spec, { baseline, full, report })) {
+      for (const item of batch) {
+        const drift = driftOf(item, spec);
+        if (!drift) continue;
+        countDrift(counts, drift);
+        const waiting = onDrift(drift);
+        if (waiting) await waiting;
+      }
     }
   } catch (err) {
     report.duration_ms = Date.now() - started;

@@ -1,10 +1,11 @@
 // One scan of a policy, merged with the baseline as it goes: every path yields its current entry (hashed in
 // the worker threads) next to its baseline entry, in baseline order. The merge happens before hashing so that
 // in the default mode a file whose size, mtime, ctime and inode all match the baseline reuses its recorded
-// hash instead of being read again; `full` reads everything.
-import { entryFromStats, comparePaths, type FimAttribute, type FimEntry, type FimPolicySpec } from './fim-entry.js';
+// hash instead of being read again; `full` reads everything. Results come in batches: a check of an unchanged
+// tree is mostly lstat calls, and per-item promise hops would cost as much again.
+import { comparePaths, type FimAttribute, type FimEntry, type FimPolicySpec } from './fim-entry.js';
 import { Hasher } from './fim-hash.js';
-import type { Cursor } from './fim-lines.js';
+import type { EntryCursor } from './fim-lines.js';
 import { walk, type WalkReport } from './fim-walk.js';
 
 export interface ScanItem {
@@ -17,7 +18,7 @@ export interface ScanItem {
 }
 
 export interface ScanOptions {
-  baseline: Cursor<FimEntry> | null;
+  baseline: EntryCursor | null;
   full: boolean;
   report: WalkReport & { hashed_files: number; hashed_bytes: number };
   hasher?: Hasher;
@@ -26,6 +27,7 @@ export interface ScanOptions {
 /** How many paths may wait for their hash before the scan stops walking ahead. */
 const WINDOW = 4096;
 const WINDOW_BYTES = 512 << 20;
+const BATCH = 512;
 
 /** The attributes that must all be recorded for an unchanged-looking file to skip rehashing. */
 const SKIP_KEYS: FimAttribute[] = ['size', 'mtime', 'ctime', 'inode'];
@@ -48,65 +50,70 @@ interface Slot {
 
 const settled = (item: ScanItem): Slot => ({ item, hashing: null, ready: true, bytes: 0 });
 
-export async function* scan(spec: FimPolicySpec, opts: ScanOptions): AsyncGenerator<ScanItem> {
+export async function* scan(spec: FimPolicySpec, opts: ScanOptions): AsyncGenerator<ScanItem[]> {
   const wanted = new Set<FimAttribute>(spec.attributes);
   const mayReuse = !opts.full && canSkipRehash(spec);
   const hasher = opts.hasher ?? new Hasher();
+  const cursor = opts.baseline;
   const window: Slot[] = [];
   let windowBytes = 0;
   /** Baseline paths under this prefix belong to a directory that could not be listed or examined now. */
   let shadow: { prefix: string; reason: string } | null = null;
 
-  const baselineBefore = async function* (file: string | null): AsyncGenerator<ScanItem> {
-    if (!opts.baseline) return;
-    let head: FimEntry | null;
-    while ((head = await opts.baseline.peek()) && (file === null || comparePaths(head.path, file) < 0)) {
-      await opts.baseline.take();
-      if (shadow && head.path.startsWith(shadow.prefix)) yield { path: head.path, current: null, base: head, unknown: shadow.reason };
-      else yield { path: head.path, current: null, base: head };
+  /** Baseline entries before `file` (all that are left when null): gone now, or hidden by `shadow`. */
+  const passBaselineBefore = async (file: string | null): Promise<void> => {
+    if (!cursor) return;
+    while (true) {
+      if (cursor.needsFill) await cursor.fill();
+      const head = cursor.head;
+      if (!head || (file !== null && comparePaths(head.path, file) >= 0)) return;
+      cursor.take();
+      const hidden = shadow && head.path.startsWith(shadow.prefix);
+      window.push(settled(hidden ? { path: head.path, current: null, base: head, unknown: shadow!.reason } : { path: head.path, current: null, base: head }));
     }
   };
 
-  /** Hands out the oldest slots: all finished ones at the head, and waits for more while over `keep`. */
-  const drain = async function* (keep: number): AsyncGenerator<ScanItem> {
+  /** Takes finished slots off the head; waits for unfinished ones only while more than `keep` are queued. */
+  const drain = async (keep: number): Promise<ScanItem[]> => {
+    const out: ScanItem[] = [];
     while (window.length > 0) {
       const slot = window[0]!;
       if (!slot.ready) {
-        if (window.length <= keep) return;
+        if (window.length <= keep) break;
         hasher.flush();
         await slot.hashing;
       }
       window.shift();
       windowBytes -= slot.bytes;
-      yield slot.item;
+      out.push(slot.item);
     }
+    return out;
   };
 
   try {
     for (const w of walk(spec, opts.report)) {
-      for await (const gone of baselineBefore(w.path)) window.push(settled(gone));
-      const head = opts.baseline ? await opts.baseline.peek() : null;
-      const base = head && head.path === w.path ? await opts.baseline!.take() : null;
-      if (!w.stats) {
+      await passBaselineBefore(w.path);
+      const base = cursor && cursor.head?.path === w.path ? cursor.take() : null;
+      if (!w.entry) {
         shadow = { prefix: `${w.path}/`, reason: `parent directory ${w.path} could not be examined` };
         window.push(settled({ path: w.path, current: null, base, unknown: w.error ?? 'could not be examined' }));
         continue;
       }
-      const current = entryFromStats(w.path, w.stats, wanted, w.linkTarget);
-      if (w.error) {
-        current.error = w.error;
-        shadow = { prefix: `${w.path}/`, reason: `directory ${w.path}: ${w.error}` };
+      const current = w.entry;
+      if (w.listError) {
+        current.error = w.listError;
+        shadow = { prefix: `${w.path}/`, reason: `directory ${w.path}: ${w.listError}` };
       }
       const slot: Slot = { item: { path: w.path, current, base }, hashing: null, ready: true, bytes: 0 };
       if (current.type === 'file' && wanted.has('sha256')) {
         if (mayReuse && base && unchanged(base, current)) {
           current.sha256 = base.sha256 ?? null;
         } else {
-          slot.bytes = Number(w.stats.size);
+          slot.bytes = w.size;
           opts.report.hashed_files++;
           opts.report.hashed_bytes += slot.bytes;
           slot.ready = false;
-          slot.hashing = hasher.hash(w.path, slot.bytes, w.stats.ino.toString(), spec.follow_symlinks).then((r) => {
+          slot.hashing = hasher.hash(w.path, slot.bytes, w.ino, spec.follow_symlinks).then((r) => {
             current.sha256 = r.sha256;
             if (r.error) current.error = r.error;
             slot.ready = true;
@@ -116,10 +123,15 @@ export async function* scan(spec: FimPolicySpec, opts: ScanOptions): AsyncGenera
       window.push(slot);
       windowBytes += slot.bytes;
       // Keep the workers busy but the memory bounded: once far enough ahead, hand out the oldest results.
-      yield* drain(window.length > WINDOW || windowBytes > WINDOW_BYTES ? WINDOW / 2 : Infinity);
+      const due = window.length > WINDOW || windowBytes > WINDOW_BYTES ? WINDOW / 2 : window.length >= BATCH && window[0]!.ready ? Infinity : null;
+      if (due !== null) {
+        const out = await drain(due);
+        if (out.length) yield out;
+      }
     }
-    for await (const gone of baselineBefore(null)) window.push(settled(gone));
-    yield* drain(0);
+    await passBaselineBefore(null);
+    const rest = await drain(0);
+    if (rest.length) yield rest;
   } finally {
     if (!opts.hasher) await hasher.close();
   }

@@ -3,18 +3,14 @@
 // there, and the per-host limits on files and bytes enforced as a clear error, never as a silent truncation.
 // Synchronous on purpose: lstat/readdir of cached metadata are cheapest without promise overhead, and the
 // hashing (the slow part) runs in worker threads meanwhile.
-import { lstatSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { comparePaths, type FimPolicySpec } from './fim-entry.js';
 import { compileGlobs } from './fim-glob.js';
+import { examine, listDirectory, type Examined } from './fim-list.js';
 
-export interface WalkItem {
-  path: string;
-  /** null: the path could not be examined (see error) */
-  stats: BigIntStats | null;
-  linkTarget: string | null;
-  /** a directory that could not be listed, or a path that could not be examined */
-  error?: string;
+export interface WalkItem extends Examined {
+  /** a directory that could not be listed (the entry is still recorded) */
+  listError?: string;
 }
 
 export interface WalkReport {
@@ -46,95 +42,67 @@ export function walkRoots(paths: readonly string[]): string[] {
   return roots;
 }
 
-function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.code}: ${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}` : String(err);
-}
-
 interface Frame {
-  dir: string;
-  names: string[];
+  items: Examined[];
   next: number;
   depth: number;
-  /** dev:ino of the directory, for symlink loop detection when following links */
   id: string;
 }
 
 export function* walk(spec: FimPolicySpec, report: WalkReport): Generator<WalkItem> {
-  const roots = walkRoots(spec.paths);
+  const listSpec = { wanted: new Set(spec.attributes), follow: spec.follow_symlinks };
   const excluded = compileGlobs(spec.excludes);
   const pseudoSkipped = new Set(PSEUDO_FILESYSTEMS.filter((p) => !spec.paths.some((r) => r === p || r.startsWith(`${p}/`))));
   const maxDepth = spec.max_depth ?? Infinity;
   const stack: Frame[] = [];
 
-  const examine = (file: string, depth: number, isRoot: boolean): { item: WalkItem; frame: Frame | null } | null => {
-    let stats: BigIntStats;
-    let linkTarget: string | null = null;
-    try {
-      stats = lstatSync(file, { bigint: true });
-      if (stats.isSymbolicLink()) {
-        linkTarget = readlinkSync(file);
-        if (spec.follow_symlinks) {
-          try {
-            stats = statSync(file, { bigint: true });
-          } catch {
-            // a dangling link is recorded as the link itself
-          }
-        }
-      }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (isRoot && code === 'ENOENT') {
-        report.missing_paths.push(file);
-        return null;
-      }
-      return { item: { path: file, stats: null, linkTarget: null, error: code === 'ENOENT' ? 'vanished during the scan' : describe(err) }, frame: null };
-    }
-    report.files++;
-    if (report.files > spec.max_files) throw new LimitReached('files', spec.max_files, file);
-    if (stats.isFile()) {
-      report.bytes += Number(stats.size);
-      if (report.bytes > spec.max_bytes) throw new LimitReached('bytes', spec.max_bytes, file);
-    }
-    const item: WalkItem = { path: file, stats, linkTarget };
-    if (!stats.isDirectory() || depth >= maxDepth) return { item, frame: null };
-    const id = `${stats.dev}:${stats.ino}`;
-    if (spec.follow_symlinks && stack.some((f) => f.id === id)) {
-      item.error = 'symlink loop: this directory is one of its own ancestors';
-      return { item, frame: null };
-    }
-    try {
-      const names = readdirSync(file).sort();
-      return { item, frame: { dir: file, names, next: 0, depth, id } };
-    } catch (err) {
-      item.error = `cannot list directory: ${describe(err)}`;
-      return { item, frame: null };
-    }
+  const count = (item: Examined): void => {
+    if (++report.files > spec.max_files) throw new LimitReached('files', spec.max_files, item.path);
+    report.bytes += item.size;
+    if (report.bytes > spec.max_bytes) throw new LimitReached('bytes', spec.max_bytes, item.path);
+  };
+  const skip = (file: string): boolean => {
+    if (excluded(file)) return true;
+    if (!pseudoSkipped.has(file)) return false;
+    report.skipped_pseudo.push(file);
+    return true;
+  };
+  const descends = (item: Examined, depth: number): boolean => item.dir && item.entry !== null && depth < maxDepth;
+
+  /** The item, with its directory's listing pushed as a frame when the walk goes into it. */
+  const enter = (item: Examined, depth: number): WalkItem => {
+    if (!descends(item, depth)) return item;
+    if (spec.follow_symlinks && stack.some((f) => f.id === item.id)) return { ...item, listError: 'symlink loop: this directory is one of its own ancestors' };
+    // A directory too big for what is left of the file limit is not examined whole first.
+    const listing = listDirectory(item.path, listSpec, skip, spec.max_files - report.files);
+    if ('overflow' in listing) throw new LimitReached('files', spec.max_files, listing.overflow);
+    if ('error' in listing) return { ...item, listError: listing.error };
+    stack.push({ items: listing.items, next: 0, depth, id: item.id });
+    return item;
   };
 
-  for (const root of roots) {
+  for (const root of walkRoots(spec.paths)) {
     if (excluded(root)) continue;
-    const first = examine(root, 0, true);
-    if (!first) continue;
-    yield first.item;
-    if (first.frame) stack.push(first.frame);
+    const first = examine(root, listSpec);
+    if (first.error === 'ENOENT') {
+      report.missing_paths.push(root);
+      continue;
+    }
+    if (first.entry) count(first);
+    yield enter(first, 0);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
-      if (frame.next >= frame.names.length) {
+      if (frame.next >= frame.items.length) {
         stack.pop();
         continue;
       }
-      const name = frame.names[frame.next++]!;
-      const file = frame.dir === '/' ? `/${name}` : `${frame.dir}/${name}`;
-      if (excluded(file)) continue;
-      if (pseudoSkipped.has(file)) {
-        report.skipped_pseudo.push(file);
+      const item = frame.items[frame.next++]!;
+      if (!item.entry) {
+        yield { ...item, error: item.error === 'ENOENT' ? 'vanished during the scan' : item.error };
         continue;
       }
-      const found = examine(file, frame.depth + 1, false);
-      if (!found) continue;
-      yield found.item;
-      if (found.frame) stack.push(found.frame);
+      count(item);
+      yield enter(item, frame.depth + 1);
     }
   }
 }

@@ -8,7 +8,9 @@ import { files, hasBaseline, policyDir, putBaselineChunk, readJournal, validPoli
 import { checkAgainst, takeBaseline } from './fim-run.js';
 import { installSchedule, removeSchedule, scheduledCheck } from './fim-cron.js';
 
-const CHUNK_EVENT_BYTES = 512 << 10;
+// Kept under V8's large-object size once base64-encoded: big strings would pile up in the controller's old
+// generation until a major GC, and its memory would grow with the baseline instead of staying flat.
+const CHUNK_EVENT_BYTES = 64 << 10;
 const DRIFT_EVENT_ENTRIES = 256;
 
 function record(params: unknown): Record<string, unknown> {

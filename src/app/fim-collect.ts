@@ -1,6 +1,7 @@
 // Pulling what scheduled checks journalled on hosts into the controller's events: part of every `fim check`,
 // and on its own with `fim events --collect`. The host journal is read from the offset already pulled, so each
 // line is taken once; a journal that shrank (recreated) is read again from its start.
+import type { DriftEntry } from '../agent/fim-entry.js';
 import type { JournalLine } from '../agent/fim-host.js';
 import type { TargetOptions } from '../core/targets.js';
 import type { AgentClient } from '../remote/agent-client.js';
@@ -40,7 +41,7 @@ export async function pullJournal(agent: AgentClient, policy: string, offset: nu
 }
 
 /** How many events these findings will add, from the drift as it was when the command started. */
-export function previewNewEvents(home: string, row: FimBaseline, journal: JournalLine[], found: Parameters<typeof findingsToEvents>[1]['found'], now: string): number {
+export function previewNewEvents(home: string, row: FimBaseline, journal: JournalLine[], found: DriftEntry[] | null, now: string): number {
   return findingsToEvents(readDrift(home, row), { journal, found, baselineAt: row.baseline_at, now }).bodies.length;
 }
 

@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import path from 'node:path';
 import { PromanagerError } from '../core/errors.js';
 import { comparePaths, type FimEntry } from '../agent/fim-entry.js';
-import { Cursor, GzipLineWriter, readEntries, readGzipLines, sha256OfFile } from '../agent/fim-lines.js';
+import { GzipLineWriter, readEntries, readGzipLines, sha256OfFile } from '../agent/fim-lines.js';
 import type { AgentClient } from '../remote/agent-client.js';
 import type { FimBaseline } from '../store/schema.js';
 
@@ -101,7 +101,7 @@ export function install(home: string, temp: string, area: FimArea, name: string)
   return name;
 }
 
-const UPLOAD_CHUNK = 1 << 20;
+const UPLOAD_CHUNK = 64 << 10;
 
 /** Puts the controller's baseline on the host as its copy, in pieces (nothing is held whole on either side). */
 export async function uploadBaseline(agent: AgentClient, policy: string, file: string, sha256: string): Promise<void> {
@@ -139,25 +139,21 @@ function readChunk(fd: number, buffer: Buffer, position: number): number {
 export async function rewriteBaseline(home: string, oldFile: string, changes: Map<string, FimEntry | null>): Promise<{ temp: string; sha256: string; bytes: number; entries: number }> {
   const temp = tempPath(home, 'accept');
   const writer = new GzipLineWriter(temp);
-  const pending = new Cursor((async function* () {
-    yield* [...changes.entries()].sort(([a], [b]) => comparePaths(a, b));
-  })());
+  const pending = [...changes.entries()].sort(([a], [b]) => comparePaths(a, b));
+  let next = 0;
+  const writeChange = async ([, entry]: [string, FimEntry | null]) => {
+    if (entry) await writer.write(JSON.stringify(entry));
+  };
   try {
     for await (const entry of readEntries(oldFile)) {
-      let change: [string, FimEntry | null] | null;
-      while ((change = await pending.peek()) && comparePaths(change[0], entry.path) < 0) {
-        await pending.take();
-        if (change[1]) await writer.write(JSON.stringify(change[1]));
-      }
-      if (change && change[0] === entry.path) {
-        await pending.take();
-        if (change[1]) await writer.write(JSON.stringify(change[1]));
+      while (next < pending.length && comparePaths(pending[next]![0], entry.path) < 0) await writeChange(pending[next++]!);
+      if (next < pending.length && pending[next]![0] === entry.path) {
+        await writeChange(pending[next++]!);
         continue;
       }
       await writer.write(JSON.stringify(entry));
     }
-    let rest: [string, FimEntry | null] | null;
-    while ((rest = await pending.take())) if (rest[1]) await writer.write(JSON.stringify(rest[1]));
+    while (next < pending.length) await writeChange(pending[next++]!);
     const done = await writer.finish();
     writer.commit();
     return { temp: writer.file, sha256: done.sha256, bytes: done.bytes, entries: done.lines };

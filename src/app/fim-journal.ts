@@ -129,7 +129,7 @@ export interface Acceptance {
 
 export type FoldedEvent = EventBody & { seq: number; accepted: Acceptance | null };
 
-/** The events of a journal with their acceptance (the first acceptance record that covers each). */
+/** The events of a journal with their acceptance (the first acceptance record, or new baseline, that covers each). */
 export function foldJournal(records: JournalRecord[]): FoldedEvent[] {
   const events: FoldedEvent[] = [];
   for (const r of records) {
@@ -141,6 +141,9 @@ export function foldJournal(records: JournalRecord[]): FoldedEvent[] {
       for (const e of events) {
         if (e.accepted === null && e.seq <= r.upto_seq && covers(e.path)) e.accepted = { by: r.by, at: r.at, reason: r.reason };
       }
+    } else {
+      // A new baseline takes the host as it is: whatever was reported before is settled by it.
+      for (const e of events) if (e.accepted === null) e.accepted = { by: r.by, at: r.at, reason: 'superseded by a new baseline' };
     }
   }
   return events;

@@ -1,0 +1,170 @@
+// The host side of FIM on a real temporary tree: walking, hashing, baselines and checks.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FIM_ATTRIBUTES, comparePaths, type DriftEntry, type FimPolicySpec } from '../../src/agent/fim-entry.js';
+import { checkAgainst, takeBaseline } from '../../src/agent/fim-run.js';
+import { readEntries } from '../../src/agent/fim-lines.js';
+import { walk, walkRoots, type WalkItem, type WalkReport } from '../../src/agent/fim-walk.js';
+
+let dir: string;
+const spec = (over: Partial<FimPolicySpec> = {}): FimPolicySpec => ({
+  name: 'test', paths: [path.join(dir, 'tree')], excludes: [], max_depth: null, attributes: [...FIM_ATTRIBUTES],
+  follow_symlinks: false, max_files: 1000, max_bytes: 1 << 30, ...over,
+});
+const t = (rel: string) => path.join(dir, 'tree', rel);
+const newReport = (): WalkReport => ({ missing_paths: [], skipped_pseudo: [], files: 0, bytes: 0 });
+async function walked(s: FimPolicySpec, report = newReport()): Promise<WalkItem[]> {
+  return [...walk(s, report)];
+}
+
+async function baseline(s = spec()) {
+  const file = path.join(dir, 'baseline.gz');
+  const unknown: string[] = [];
+  const outcome = await takeBaseline(s, file, { keep: true, onUnknown: (p, r) => unknown.push(`${p}: ${r}`) });
+  return { file, outcome, unknown };
+}
+
+async function check(file: string, s = spec(), full = false) {
+  const drift: DriftEntry[] = [];
+  const outcome = await checkAgainst(s, file, full, (d) => void drift.push(d));
+  const byPath = Object.fromEntries(drift.map((d) => [d.path.slice(dir.length + 5), d]));
+  return { outcome, drift, byPath };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'pm-fim-unit-'));
+  mkdirSync(t('etc/ssl'), { recursive: true });
+  mkdirSync(t('logs'), { recursive: true });
+  writeFileSync(t('etc/passwd'), 'root:x:0:0\n');
+  writeFileSync(t('etc/hosts'), '127.0.0.1 localhost\n');
+  writeFileSync(t('etc/ssl/key.pem'), 'secret');
+  writeFileSync(t('etc.d'), 'sorts after etc/');
+  writeFileSync(t('logs/app.log'), 'log');
+  symlinkSync('etc/hosts', t('hosts-link'));
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('path order', () => {
+  it('puts a directory right before its contents, as a depth-first walk with sorted names does', () => {
+    const paths = ['/a.b', '/a/z', '/a', '/a-c', '/a/b/c', '/'];
+    expect([...paths].sort(comparePaths)).toEqual(['/', '/a', '/a/b/c', '/a/z', '/a-c', '/a.b']);
+  });
+
+  it('drops policy paths inside another one and normalises trailing slashes', () => {
+    expect(walkRoots(['/etc/ssl/', '/etc', '/var//log', '/etc-x'])).toEqual(['/etc', '/etc-x', '/var/log']);
+    expect(walkRoots(['/', '/etc'])).toEqual(['/']);
+  });
+});
+
+describe('walk', () => {
+  const rel = (items: WalkItem[]) => items.map((w) => w.path.slice(dir.length + 5));
+
+  it('walks in baseline order with lstat semantics, excludes and depth', async () => {
+    const paths = rel(await walked(spec({ excludes: ['*.log'] })));
+    expect(paths).toEqual(['', '/etc', '/etc/hosts', '/etc/passwd', '/etc/ssl', '/etc/ssl/key.pem', '/etc.d', '/hosts-link', '/logs']);
+    expect([...paths].sort(comparePaths)).toEqual(paths);
+    expect(rel(await walked(spec({ max_depth: 1 })))).toEqual(['', '/etc', '/etc.d', '/hosts-link', '/logs']);
+    expect(rel(await walked(spec({ excludes: [t('etc')] })))).toEqual(['', '/etc.d', '/hosts-link', '/logs', '/logs/app.log']);
+  });
+
+  it('reports a missing policy path and never enters /proc, /sys or /dev unless named', async () => {
+    const report = newReport();
+    const items = await walked(spec({ paths: ['/', path.join(dir, 'nope')], max_depth: 1, max_files: 10_000 }), report);
+    expect(items.some((w) => w.path === '/proc' || w.path === '/sys' || w.path === '/dev')).toBe(false);
+    expect(report.skipped_pseudo).toEqual(expect.arrayContaining(['/proc', '/sys', '/dev']));
+    expect((await walked(spec({ paths: ['/proc/self/status'] }))).map((w) => w.path)).toEqual(['/proc/self/status']);
+    const missing = newReport();
+    expect(await walked(spec({ paths: [path.join(dir, 'nope')] }), missing)).toEqual([]);
+    expect(missing.missing_paths).toEqual([path.join(dir, 'nope')]);
+  });
+
+  it('stops with a limit report instead of truncating', async () => {
+    await expect(walked(spec({ max_files: 3 }))).rejects.toThrow(/file limit reached: more than 3 files/);
+    await expect(walked(spec({ max_bytes: 20 }))).rejects.toThrow(/byte limit reached: more than 20 bytes/);
+  });
+
+  it('follows symlinks only when asked, and not round a loop', async () => {
+    symlinkSync('..', t('etc/ssl/up'));
+    const lstat = (await walked(spec())).find((w) => w.path === t('etc/ssl/up'))!;
+    expect(lstat.entry).toMatchObject({ type: 'symlink', target: '..' });
+    const up = (await walked(spec({ follow_symlinks: true }))).find((w) => w.path === t('etc/ssl/up'))!;
+    expect(up.entry).toMatchObject({ type: 'dir', target: '..' });
+    expect(up.listError).toMatch(/symlink loop/);
+  });
+});
+
+describe('baseline and check', () => {
+  it('records every attribute, in order, and hashes content', async () => {
+    const { file, outcome } = await baseline();
+    expect(outcome).toMatchObject({ entries: 10, unknown: 0, limit: null });
+    const entries = [];
+    for await (const e of readEntries(file)) entries.push(e);
+    expect(entries.map((e) => e.path)).toEqual([...entries.map((e) => e.path)].sort(comparePaths));
+    const passwd = entries.find((e) => e.path === t('etc/passwd'))!;
+    expect(passwd).toMatchObject({ type: 'file', size: 11, mode: '0644', uid: process.getuid!(), sha256: createHash('sha256').update('root:x:0:0\n').digest('hex'), target: null });
+    expect(passwd.mtime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    expect(entries.find((e) => e.path === t('hosts-link'))).toMatchObject({ type: 'symlink', target: 'etc/hosts', sha256: null });
+    expect(entries.find((e) => e.path === t('etc'))).toMatchObject({ type: 'dir', size: null });
+  });
+
+  it('finds nothing when nothing changed, without rehashing in the default mode', async () => {
+    const { file } = await baseline();
+    const quick = await check(file);
+    expect(quick.drift).toEqual([]);
+    expect(quick.outcome.report.hashed_files).toBe(0);
+    const full = await check(file, spec(), true);
+    expect(full.drift).toEqual([]);
+    expect(full.outcome.report.hashed_files).toBe(5);
+  });
+
+  it('reports added, removed and modified paths with the attributes that changed', async () => {
+    const { file } = await baseline();
+    writeFileSync(t('etc/passwd'), 'root:x:0:0\nmallory:x:0:0\n');
+    writeFileSync(t('etc/new'), 'new');
+    unlinkSync(t('etc/ssl/key.pem'));
+    chmodSync(t('etc/hosts'), 0o600);
+    unlinkSync(t('etc.d'));
+    symlinkSync('/etc/shadow', t('etc.d'));
+    const old = new Date('2020-01-01T00:00:00Z');
+    utimesSync(t('logs/app.log'), old, old);
+    const { byPath, outcome } = await check(file);
+    expect(outcome).toMatchObject({ added: 1, removed: 1, unknown: 0 });
+    expect(byPath['/etc/passwd']).toMatchObject({ kind: 'modified', attributes: expect.arrayContaining(['sha256', 'size', 'mtime', 'ctime']) });
+    expect(byPath['/etc/passwd']!.new!.size).toBe(25);
+    expect(byPath['/etc/new']).toMatchObject({ kind: 'added', old: null });
+    expect(byPath['/etc/ssl/key.pem']).toMatchObject({ kind: 'removed', new: null });
+    expect(byPath['/etc/hosts']).toMatchObject({ kind: 'modified', attributes: ['mode', 'ctime'], old: { mode: '0644' }, new: { mode: '0600' } });
+    expect(byPath['/etc.d']).toMatchObject({ kind: 'modified', new: { type: 'symlink', target: '/etc/shadow', sha256: null } });
+    expect(byPath['/logs/app.log']).toMatchObject({ kind: 'modified', attributes: ['mtime', 'ctime'], new: { mtime: '2020-01-01T00:00:00.000000000Z' } });
+  });
+
+  it('catches content changed behind a restored mtime, because ctime moves', async () => {
+    const before = new Date('2021-06-01T00:00:00Z');
+    utimesSync(t('etc/hosts'), before, before);
+    const { file } = await baseline();
+    writeFileSync(t('etc/hosts'), '127.0.0.2 localhost\n');
+    utimesSync(t('etc/hosts'), before, before);
+    const { byPath, outcome } = await check(file);
+    expect(byPath['/etc/hosts']).toMatchObject({ kind: 'modified', attributes: ['sha256', 'ctime'] });
+    expect(outcome.report.hashed_files).toBe(1);
+  });
+
+  it('reports an unreadable file as unknown with the reason, never as unchanged', async () => {
+    if (process.getuid!() === 0) {
+      // root reads everything; the non-root case runs against a real host in test/integration/fim.test.ts
+      const s = spec({ paths: [t('etc'), '/proc/1/mem'] });
+      const { outcome, unknown } = await baseline(s);
+      expect(outcome.unknown).toBe(1);
+      expect(unknown[0]).toMatch(/^\/proc\/1\/mem: /);
+      return;
+    }
+    chmodSync(t('etc/passwd'), 0o000);
+    const { outcome, unknown } = await baseline();
+    expect(outcome.unknown).toBe(1);
+    expect(unknown).toEqual([`${t('etc/passwd')}: EACCES: permission denied`]);
+  });
+});
