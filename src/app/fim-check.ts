@@ -105,6 +105,7 @@ export async function checkHosts(ctx: Context, targets: TargetOptions & { limit?
       return { policies };
     },
     judge: checkFailure,
+    successExitCode: (results) => (results.some((r) => hasDrift(r)) ? ExitCode.drift : ExitCode.ok),
     onEvent,
     persist: (state, outcomes, now) => {
       for (const o of outcomes) {
@@ -122,6 +123,5 @@ export async function checkHosts(ctx: Context, targets: TargetOptions & { limit?
       }
     },
   });
-  if (run.exitCode === ExitCode.ok && run.outcomes.some((o) => o.ok && hasDrift(o.result))) return { ...run, exitCode: ExitCode.drift };
   return run;
 }

@@ -38,6 +38,8 @@ export interface RemoteSpec<R> {
   onEvent?(event: FanoutEvent<R>, host: HostView): void;
   /** roll out in batches of this many hosts, stopping after the first batch with a failure */
   serial?: number;
+  /** a command's own exit code once every host succeeded (fim check: 5 on drift), recorded in the audit too */
+  successExitCode?(results: R[]): number;
 }
 
 export interface RemoteRun<R> {
@@ -148,8 +150,9 @@ export async function runRemote<R>(ctx: Context, spec: RemoteSpec<R>): Promise<R
     return { ...o, host: byId.get(o.target.id)!, ok: o.ok && failure === null, failure };
   });
   const failed = outcomes.filter((o) => !o.ok);
-  const exitCode = interrupted ? EXIT_INTERRUPTED : failed.length === 0 ? ExitCode.ok : failed.length === outcomes.length ? ExitCode.error : ExitCode.partial;
-  const result: AuditResult = interrupted ? 'interrupted' : exitCode === ExitCode.ok ? 'ok' : exitCode === ExitCode.partial ? 'partial' : 'error';
+  const allOk = interrupted ? EXIT_INTERRUPTED : failed.length === 0 ? ExitCode.ok : failed.length === outcomes.length ? ExitCode.error : ExitCode.partial;
+  const exitCode = allOk === ExitCode.ok && spec.successExitCode ? spec.successExitCode(outcomes.map((o) => o.result!)) : allOk;
+  const result: AuditResult = interrupted ? 'interrupted' : exitCode === ExitCode.ok ? 'ok' : exitCode === ExitCode.drift ? 'drift' : exitCode === ExitCode.partial ? 'partial' : 'error';
 
   await ctx.store.withLock(async () => {
     const fresh = await ctx.store.read();
