@@ -76,7 +76,8 @@ describe.skipIf(skip !== undefined)(`remote engine on real SSH hosts${skip ? ` (
 
   it('gathers facts with the agent, uploading the agent once and a runtime where Node.js is missing', async () => {
     const r = await runOk(['host', 'refresh', '--json', '-l', 'env=lab,role'], { home, env });
-    const hosts = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.type === 'host');
+    // NDJSON lines come in the order hosts finish
+    const hosts = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.type === 'host').sort((a, b) => String(a.host).localeCompare(String(b.host)));
     expect(hosts.map((h) => [h.host, h.ok, h.hostname])).toEqual([['r1', true, 'r1'], ['r2', true, 'r2'], ['r3nonode', true, 'r3nonode']]);
     const stored = JSON.parse((await runOk(['host', 'show', 'r3nonode', '--json'], { home, env })).stdout) as Record<string, unknown>;
     expect(stored).toMatchObject({ hostname: 'r3nonode', status: 'up', os: expect.stringContaining('Debian') });
