@@ -6,7 +6,11 @@
 //   const fleet = await createFleet({ workDir, log });
 //   const hosts = await fleet.ensure(50);    // starts hosts 0..49 (parallel batches), reuses running ones
 //   fleet.keyFile, fleet.knownHostsFile     // ed25519 key authorized for root; known_hosts of every host
+//   await fleet.recreate(20);                // stops every host and starts hosts 0..19 afresh (new overlay, new host keys)
 //   await fleet.stop();                      // stops every host, removes the host dir; idempotent
+//
+// A second fleet in the same work dir needs its own `tag` (host dir, key and known_hosts get it as a suffix) and
+// usually its own addresses and names (`ipOf`, `nameOf`).
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -18,9 +22,11 @@ export const TESTHOST_SCRIPT = fileURLToPath(new URL('../test/fixtures/testhost.
 
 /**
  * Address of the i-th bench host: 127.0.1.100 .. 127.0.1.149 for the first 50 (as the brief asks), then
- * 127.0.2.1 .. 127.0.2.254 and 127.0.3.x for bigger fleets (all of 127/8 routes to lo on Linux).
+ * 127.0.2.1 .. 127.0.2.250 for bigger fleets, at most 300 hosts (all of 127/8 routes to lo on Linux).
+ * 127.0.3.x belongs to the services scenario's own fleet (scripts/bench.mjs), so it is never handed out here.
  */
 export function hostIp(i) {
+  if (i >= 300) throw new Error(`bench fleet: at most 300 hosts (127.0.3.x is the services scenario's), not ${i + 1}`);
   if (i < 50) return `127.0.1.${100 + i}`;
   const j = i - 50;
   return `127.0.${2 + Math.floor(j / 250)}.${1 + (j % 250)}`;
@@ -65,10 +71,11 @@ export async function settleAll(items, limit, fn) {
   return errors;
 }
 
-export async function createFleet({ workDir, log = () => undefined, startConcurrency = 8, shouldStop = () => false }) {
-  const dir = join(workDir, 'hosts');
-  const keyFile = join(workDir, 'id_ed25519');
-  const knownHostsFile = join(workDir, 'known_hosts');
+export async function createFleet({ workDir, log = () => undefined, startConcurrency = 8, shouldStop = () => false, tag = '', ipOf = hostIp, nameOf = hostName }) {
+  const suffix = tag ? `-${tag}` : '';
+  const dir = join(workDir, `hosts${suffix}`);
+  const keyFile = join(workDir, `id_ed25519${suffix}`);
+  const knownHostsFile = join(workDir, `known_hosts${suffix}`);
   await mkdir(dir, { recursive: true });
   const env = { PM_TESTHOSTS_DIR: dir };
   const script = (args, timeoutMs) => run('/bin/bash', [TESTHOST_SCRIPT, ...args], { env, timeoutMs });
@@ -83,6 +90,7 @@ export async function createFleet({ workDir, log = () => undefined, startConcurr
   /** starts in progress, so stop() can wait for them instead of racing them */
   const inflight = new Set();
   let stopped = false;
+  let stopping = null;
 
   const hostKeyLines = async (h) => {
     const lines = [];
@@ -101,8 +109,8 @@ export async function createFleet({ workDir, log = () => undefined, startConcurr
 
   const startOne = async (index) => {
     if (stopped || shouldStop()) throw new Error('interrupted');
-    const name = hostName(index);
-    const ip = hostIp(index);
+    const name = nameOf(index);
+    const ip = ipOf(index);
     attempted.add(name);
     const args = ['start', name, ip, '--authorized-key', `${keyFile}.pub`];
     let r = await script(args);
@@ -114,6 +122,33 @@ export async function createFleet({ workDir, log = () => undefined, startConcurr
     const host = { index, name, ip, port: 22, root: join(dir, name, 'root') };
     host.knownHosts = await hostKeyLines(host);
     running.set(index, host);
+  };
+
+  /** Stops every host of the fleet (and crash leftovers in its dir); returns the errors. */
+  const stopHosts = async () => {
+    // testhost.sh stop scans every process of the machine with a grep per process, once per host: with
+    // hundreds of hosts (three processes each) that is minutes. Do the bulk of it here in one pass, then let
+    // the script deal with whatever is left (it is a no-op for a host whose dir is gone).
+    await fastStopAll(dir).catch((err) => log(`fast stop failed (${err.message}); falling back to testhost.sh stop`));
+    const names = [...attempted].filter((n) => existsSync(join(dir, n)));
+    const errors = await settleAll(names, 8, async (name) => {
+      const r = await script(['stop', name], 120_000);
+      if (r.code !== 0) throw new Error(`testhost.sh stop ${name}: ${r.stderr.trim()}`);
+    });
+    running.clear();
+    return errors;
+  };
+
+  const stopAll = async () => {
+    stopped = true;
+    await Promise.allSettled([...inflight]);
+    const errors = await stopHosts();
+    const all = await script(['stop-all'], 300_000);
+    if (all.code !== 0) errors.push(new Error(`testhost.sh stop-all: ${all.stderr.trim()}`));
+    const left = mountsUnder(dir);
+    if (left.length) errors.push(new Error(`still mounted under ${dir}: ${left.join(' ')}`));
+    else if (existsSync(dir)) await rmdir(dir).catch((e) => errors.push(e));
+    return errors;
   };
 
   return {
@@ -144,31 +179,29 @@ export async function createFleet({ workDir, log = () => undefined, startConcurr
       for (let i = 0; i < count; i++) if (running.has(i)) hosts.push(running.get(i));
       return { hosts, errors };
     },
+    /**
+     * Stops every running host and starts hosts 0..count-1 again: fresh overlays (nothing written before is
+     * left), fresh PID namespaces (every process started inside is gone), new host keys (known_hosts is
+     * rewritten). Returns what ensure() returns.
+     */
+    async recreate(count) {
+      if (stopped) throw new Error('the fleet is stopped');
+      await Promise.allSettled([...inflight]);
+      const errors = await stopHosts();
+      if (errors.length) throw errors[0];
+      return this.ensure(count);
+    },
     /** Runs `bash -c cmd` as root inside a host (its namespaces + chroot). */
     exec(name, cmd) {
       return script(['exec', name, '--', '/bin/bash', '-c', cmd]);
     },
-    /** Stops every host this fleet started (and crash leftovers in its dir); idempotent. */
-    async stop() {
-      if (stopped) return [];
-      stopped = true;
-      await Promise.allSettled([...inflight]);
-      // testhost.sh stop scans every process of the machine with a grep per process, once per host: with
-      // hundreds of hosts (three processes each) that is minutes. Do the bulk of it here in one pass, then let
-      // the script deal with whatever is left (it is a no-op for a host whose dir is gone).
-      await fastStopAll(dir).catch((err) => log(`fast stop failed (${err.message}); falling back to testhost.sh stop`));
-      const names = [...attempted].filter((n) => existsSync(join(dir, n)));
-      const errors = await settleAll(names, 8, async (name) => {
-        const r = await script(['stop', name], 120_000);
-        if (r.code !== 0) throw new Error(`testhost.sh stop ${name}: ${r.stderr.trim()}`);
-      });
-      running.clear();
-      const all = await script(['stop-all'], 300_000);
-      if (all.code !== 0) errors.push(new Error(`testhost.sh stop-all: ${all.stderr.trim()}`));
-      const left = mountsUnder(dir);
-      if (left.length) errors.push(new Error(`still mounted under ${dir}: ${left.join(' ')}`));
-      else if (existsSync(dir)) await rmdir(dir).catch((e) => errors.push(e));
-      return errors;
+    /**
+     * Stops every host this fleet started (and crash leftovers in its dir); idempotent: a second caller (say the
+     * signal handler's cleanup while a scenario's own `finally` is stopping) waits for the same stop.
+     */
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
     },
   };
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // promanager benchmarks: `npm run bench` (= npm run build && node scripts/bench.mjs).
 //
-//   node scripts/bench.mjs [--only state|exec|refresh|memory[,...]] [--hosts N]
+//   node scripts/bench.mjs [--only state|exec|refresh|memory|services[,...]] [--hosts N]
 //
 // Every number is measured against a baseline measured in the same run, interleaved rep by rep (this
 // machine is noisy: absolute seconds mean little, ratios measured side by side do). Medians of 5 reps for
@@ -18,8 +18,18 @@
 //            too) vs `ansible all -m setup -f 50` (target <= 0.3x).
 //   memory   controller peak RSS (/usr/bin/time -v) of `promanager exec -f 200 -- true` on 200 hosts
 //            (target < 300 MB), with a bare ssh2 fan-out over the same hosts as the baseline.
+//   services 20 test hosts of their own (127.0.3.1-20, recreated before every rep, so every rep uploads, unpacks
+//            and starts for real): `promanager service install prometheus --version 2.42.0` followed by
+//            `... node_exporter --version 1.5.0` (-f 20) vs a minimal Ansible playbook doing the same
+//            (`ansible-playbook -f 20`, per component: unarchive the tarball from the controller into a
+//            versioned dir, write a start script and setsid nohup it, wait_for the port) (target <= 0.5x).
+//            The tarballs are the integration tests' mirror tarballs (Debian binaries in the official layout,
+//            /tmp/pm-mirror-cache/.store), served to promanager by a small HTTP mirror inside this script; the
+//            controller's artifact cache is warmed once before the reps (the reps download nothing, the
+//            mirror's request log shows it). 3 reps of each side take about 5.5 min: Ansible needs ~85 s a rep.
 //
-// --hosts N runs exec/refresh on N hosts and memory on 4N (quick mode); the state scenario always uses 1,000.
+// --hosts N runs exec/refresh on N hosts, memory on 4N and services on min(20, N) (quick mode); the state scenario
+// always uses 1,000.
 //
 // The bare ssh2 fan-out runs in its own Node process (this script, `--bare-ssh2 <spec>`), so it pays the same
 // process start-up as promanager does. It keeps at most 20 handshakes in flight, as promanager does
@@ -30,7 +40,10 @@
 // Everything the bench creates (test hosts, state dirs, keys, inventories, Ansible's temp dirs) lives under
 // one work dir in /tmp and is removed at the end, also on failure or Ctrl-C.
 import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, get as httpGet } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,7 +59,7 @@ const NODE = process.execPath;
  * during the run (npm run build deletes dist/ first) cannot break it halfway. */
 let APP = ROOT;
 let PROMANAGER = join(ROOT, 'bin', 'promanager');
-const SCENARIOS = ['state', 'exec', 'refresh', 'memory'];
+const SCENARIOS = ['state', 'exec', 'refresh', 'memory', 'services'];
 const FAST_REPS = 5;
 const SLOW_REPS = 3;
 
@@ -600,6 +613,366 @@ async function scenarioMemory(ctx) {
 }
 
 // ------------------------------------------------------------------------------------------------------------
+// services: promanager service install vs a minimal Ansible playbook, on a fleet of its own
+// ------------------------------------------------------------------------------------------------------------
+const SVC_HOSTS = 20;
+const SVC_FORKS = 20;
+/** The integration tests' mirror store (test/fixtures/mirror.ts): tarballs in the official release layout. */
+const MIRROR_STORE = '/tmp/pm-mirror-cache/.store';
+const SVC_COMPONENTS = [
+  { name: 'prometheus', version: '2.42.0', port: 9090, health: '/-/ready', binary: 'prometheus' },
+  { name: 'node_exporter', version: '1.5.0', port: 9100, health: '/metrics', binary: 'node_exporter' },
+];
+const svcIp = (i) => `127.0.3.${i + 1}`;
+const svcName = (i) => `svc-${String(i + 1).padStart(2, '0')}`;
+
+function releaseArchOfThisMachine() {
+  return { x64: 'amd64', arm64: 'arm64', arm: 'armv7', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' }[process.arch] ?? process.arch;
+}
+
+function sha256File(file) {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file).on('error', reject).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** The newest non-broken `<component>-<version>.linux-<arch>.<key>.tar.gz` of the mirror store, or null. */
+async function storedTarball(component, version, arch) {
+  if (!existsSync(MIRROR_STORE)) return null;
+  const prefix = `${component}-${version}.linux-${arch}.`;
+  const hits = readdirSync(MIRROR_STORE)
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.tar.gz') && !f.slice(prefix.length).startsWith('broken.'))
+    .map((f) => ({ f, mtime: statSync(join(MIRROR_STORE, f)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  if (!hits.length) return null;
+  const path = join(MIRROR_STORE, hits[0].f);
+  return { component, version, arch, file: `${component}-${version}.linux-${arch}.tar.gz`, path, bytes: statSync(path).size, sha256: await sha256File(path) };
+}
+
+/**
+ * A release mirror on 127.0.0.1 (ephemeral port) in the official layout:
+ * <base>/<component>/releases/download/v<version>/<file> and .../sha256sums.txt. Counts the requests.
+ */
+async function startReleaseMirror(artifacts) {
+  const routes = new Map();
+  for (const a of artifacts) {
+    const dir = `/${a.component}/releases/download/v${a.version}`;
+    routes.set(`${dir}/${a.file}`, { file: a.path, type: 'application/gzip' });
+    const sums = routes.get(`${dir}/sha256sums.txt`)?.body ?? '';
+    routes.set(`${dir}/sha256sums.txt`, { body: `${sums}${a.sha256}  ${a.file}\n`, type: 'text/plain; charset=utf-8' });
+  }
+  const requests = [];
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const route = routes.get(path);
+    requests.push({ method: req.method, path, status: route ? 200 : 404 });
+    if (!route || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(route ? 405 : 404, { 'Content-Type': 'text/plain' });
+      return res.end(route ? 'method not allowed\n' : 'Not Found\n');
+    }
+    const size = route.body !== undefined ? Buffer.byteLength(route.body) : statSync(route.file).size;
+    res.writeHead(200, { 'Content-Type': route.type, 'Content-Length': String(size) });
+    if (req.method === 'HEAD') return res.end();
+    if (route.body !== undefined) return res.end(route.body);
+    createReadStream(route.file).on('error', () => res.destroy()).pipe(res);
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  let closed = null;
+  return {
+    baseUrl: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    tarballRequests: () => requests.filter((r) => r.path.endsWith('.tar.gz')).length,
+    close() {
+      closed ??= new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      return closed;
+    },
+  };
+}
+
+/**
+ * The Ansible side, as small as it gets (on this machine every task costs about 1 s per host: a round of SSH
+ * connections, Python on both ends): one play, no fact gathering; per component three tasks: unarchive the
+ * tarball from the controller (copies it over, unpacks it into /opt; the release's top dir
+ * `/opt/<component>-<version>.linux-<arch>/` is the versioned dir), one shell task that writes a start script
+ * with the same flags and listen address as promanager's and starts it detached (setsid nohup), wait_for the
+ * port. Prometheus reads the release's own prometheus.yml.
+ */
+function servicesPlaybook(artifacts) {
+  const q = (v) => JSON.stringify(v);
+  const out = ['# generated by scripts/bench.mjs: the minimal Ansible equivalent of two `promanager service install`s', '- name: install prometheus and node_exporter', '  hosts: all', '  gather_facts: false', '  tasks:'];
+  const task = (name, module, args) => {
+    out.push(`    - name: ${q(name)}`, `      ${module}:`);
+    for (const [k, v] of Object.entries(args)) {
+      if (typeof v === 'string' && v.includes('\n')) out.push(`        ${k}: |`, ...v.trimEnd().split('\n').map((l) => `          ${l}`));
+      else out.push(`        ${k}: ${q(v)}`);
+    }
+  };
+  for (const c of SVC_COMPONENTS) {
+    const a = artifacts.find((x) => x.component === c.name);
+    const dir = `/opt/${a.file.replace(/\.tar\.gz$/, '')}`;
+    const listen = `{{ listen_ip }}:${c.port}`;
+    const dataDir = c.name === 'prometheus' ? `/var/lib/bench/${c.name}` : `/var/lib/bench/${c.name}/textfile`;
+    const flags = c.name === 'prometheus'
+      ? [`--config.file=${dir}/prometheus.yml`, `--storage.tsdb.path=${dataDir}`, '--storage.tsdb.retention.time=15d', `--web.listen-address=${listen}`, '--web.enable-lifecycle', `--web.console.templates=${dir}/consoles`, `--web.console.libraries=${dir}/console_libraries`]
+      : [`--web.listen-address=${listen}`, `--collector.textfile.directory=${dataDir}`];
+    task(`${c.name}: copy and unarchive into ${dir}`, 'ansible.builtin.unarchive', { src: a.path, dest: '/opt', creates: `${dir}/${c.binary}` });
+    task(`${c.name}: start script, start`, 'ansible.builtin.shell', {
+      cmd: [
+        `mkdir -p ${dataDir}`,
+        `cat >${dir}/start.sh <<'EOF'`,
+        '#!/bin/sh',
+        `exec ${dir}/${c.binary} ${flags.join(' ')}`,
+        'EOF',
+        `chmod 0755 ${dir}/start.sh`,
+        `setsid nohup ${dir}/start.sh >>${dir}/${c.name}.log 2>&1 </dev/null &`,
+        '',
+      ].join('\n'),
+    });
+    task(`${c.name}: wait for the port`, 'ansible.builtin.wait_for', { host: '{{ listen_ip }}', port: c.port, timeout: 60 });
+  }
+  return out.join('\n') + '\n';
+}
+
+/** HTTP health of every component on every host (retried up to ~15 s): null, or what is not answering. */
+async function servicesHealthy(hosts) {
+  const probe = (url) => new Promise((resolve) => {
+    const req = httpGet(url, { timeout: 3000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
+  });
+  const urls = hosts.flatMap((h) => SVC_COMPONENTS.map((c) => `http://${h.ip}:${c.port}${c.health}`));
+  let bad = urls;
+  for (let i = 0; i < 15 && bad.length; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 1000));
+    const st = await Promise.all(bad.map(probe));
+    bad = bad.filter((_, j) => st[j] !== 200);
+  }
+  return bad.length ? `${bad.length} of ${urls.length} endpoints not answering 200 after the run (first: ${bad[0]})` : null;
+}
+
+/** Anything answering on a service port of these hosts (before a rep: must be nothing). */
+async function servicePortsInUse(hosts) {
+  const open = (host, port) => new Promise((resolve) => {
+    const s = netConnect({ host, port });
+    const done = (v) => {
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+  const pairs = hosts.flatMap((h) => SVC_COMPONENTS.map((c) => [h.ip, c.port]));
+  const st = await Promise.all(pairs.map(([ip, port]) => open(ip, port)));
+  return pairs.filter((_, i) => st[i]).map(([ip, port]) => `${ip}:${port}`);
+}
+
+async function scenarioServices(ctx) {
+  const want = ctx.quick ? Math.min(SVC_HOSTS, ctx.hostCount) : SVC_HOSTS;
+  const arch = releaseArchOfThisMachine();
+  const artifacts = [];
+  for (const c of SVC_COMPONENTS) {
+    const a = await storedTarball(c.name, c.version, arch);
+    if (!a) {
+      return failedScenario('services', `no ${c.name}-${c.version}.linux-${arch}.*.tar.gz in ${MIRROR_STORE}: build the mirror tarballs once with \`npx vitest run test/integration/mirror.test.ts\` (needs the Debian prometheus packages)`);
+    }
+    artifacts.push(a);
+  }
+  const mirror = await startReleaseMirror(artifacts);
+  cleanups.push({ what: 'services release mirror', fn: () => mirror.close() });
+  const fleet = await createFleet({ workDir: ctx.work, tag: 'svc', ipOf: svcIp, nameOf: svcName, log, shouldStop: () => aborting });
+  const stopFleet = async () => {
+    const errors = await fleet.stop();
+    if (errors.length) throw new Error(errors.map((e) => e.message).join('; '));
+  };
+  cleanups.push({ what: 'services test hosts', fn: stopFleet });
+  try {
+    await servicesMeasure(ctx, { want, artifacts, mirror, fleet });
+  } finally {
+    await mirror.close();
+    log('services: stopping its test hosts');
+    // Stops them now rather than at exit; errors are reported by the cleanup registered above (same stop).
+    await fleet.stop();
+  }
+}
+
+async function servicesMeasure(ctx, { want, artifacts, mirror, fleet }) {
+  const first = await fleet.ensure(want);
+  if (aborting) throw new Aborted();
+  if (first.errors.length || first.hosts.length !== want) {
+    throw new Error(`only ${first.hosts.length} of ${want} services test hosts started: ${first.errors[0]?.message ?? '?'}`);
+  }
+  const hosts = first.hosts;
+  const n = hosts.length;
+  const busy = await servicePortsInUse(hosts);
+  if (busy.length) throw new Error(`something already listens on ${busy.join(', ')} (another run?); the services scenario needs these ports`);
+
+  const home = join(ctx.work, 'home-services');
+  const yml = join(ctx.work, 'services.yml');
+  const ini = join(ctx.work, 'services.ini');
+  const playbook = join(ctx.work, 'services-playbook.yml');
+  await writeFile(yml, [
+    'defaults:',
+    `  ssh: { user: root, port: 22, key: ${JSON.stringify(fleet.keyFile)} }`,
+    `  vars: { artifact_mirror: '${mirror.baseUrl}', health_timeout: 60 }`,
+    'clusters:',
+    '  svc:',
+    '    hosts:',
+    ...hosts.map((h) => `      - { name: ${h.name}, ip: ${h.ip}, vars: { prometheus_listen_address: '${h.ip}:9090', node_exporter_listen_address: '${h.ip}:9100' } }`),
+    '',
+  ].join('\n'));
+  await writeFile(ini, [
+    '[svc]',
+    ...hosts.map((h) => `${h.name} ansible_host=${h.ip} listen_ip=${h.ip}`),
+    '',
+    '[all:vars]',
+    'ansible_user=root',
+    `ansible_ssh_private_key_file=${fleet.keyFile}`,
+    'ansible_python_interpreter=/usr/bin/python3',
+    '',
+  ].join('\n'));
+  await writeFile(playbook, servicesPlaybook(artifacts));
+  const env = { PROMANAGER_HOME: home, PROMANAGER_KNOWN_HOSTS: fleet.knownHostsFile };
+  const imp = await promanager(['inventory', 'import', yml], env);
+  if (imp.code !== 0) {
+    printFailure('services: inventory import', imp);
+    throw new Error(`could not register the services test hosts: ${tail(imp.stderr, 3)}`);
+  }
+  // Warm the controller's artifact cache once (download from the local mirror + sha256 check); the reps then
+  // measure upload, unpack, set-up, start and health gate, which is what the Ansible side does too.
+  let fetchS = 0;
+  for (const c of SVC_COMPONENTS) {
+    const r = await promanager(['artifact', 'fetch', c.name, c.version, '--mirror', mirror.baseUrl], env, 120_000);
+    if (r.code !== 0) {
+      printFailure(`services: artifact fetch ${c.name} ${c.version}`, r);
+      throw new Error(`promanager artifact fetch ${c.name} ${c.version} from the bench mirror failed: ${tail(r.stderr, 3)}`);
+    }
+    fetchS += r.ms / 1000;
+  }
+  const warmTarballs = mirror.tarballRequests();
+  log(`services: controller artifact cache warmed in ${fetchS.toFixed(2)} s (${warmTarballs} tarball download(s) from the bench mirror)`);
+
+  // Before every rep of either side: recreate the hosts (fresh overlays and PID namespaces: no files and no
+  // processes of the previous rep) and remove what the overlay shows of this machine's own promanager dirs,
+  // so that every rep uploads the agent and the tarballs and installs from nothing.
+  const recreateS = [];
+  let used = false; // the hosts as first started are fresh: the first rep only wipes
+  const fresh = async () => {
+    const t = performance.now();
+    let hs = hosts;
+    if (used) {
+      const again = await fleet.recreate(want);
+      if (aborting) throw new Aborted();
+      if (again.errors.length || again.hosts.length !== n) throw new Error(`recreating the services test hosts: ${again.hosts.length} of ${n} started: ${again.errors[0]?.message ?? '?'}`);
+      hs = again.hosts;
+      recreateS.push((performance.now() - t) / 1000);
+    }
+    used = true;
+    const wipe = await settleAll(hs, 8, async (h) => {
+      if (!mountsUnder(h.root).includes(h.root)) throw new Error(`${h.name}: ${h.root} is not mounted`);
+      for (const p of ['var/lib/promanager', 'opt/promanager', 'etc/promanager', 'var/log/promanager', 'root/.cache/promanager', 'var/lib/bench', ...artifacts.map((a) => `opt/${a.file.replace(/\.tar\.gz$/, '')}`)]) {
+        await rm(join(h.root, p), { recursive: true, force: true });
+      }
+    });
+    if (wipe.length) throw wipe[0];
+    const busyNow = await servicePortsInUse(hs);
+    if (busyNow.length) throw new Error(`after recreating the hosts, something still listens on ${busyNow.join(', ')}`);
+  };
+
+  const pmSteps = new Map(SVC_COMPONENTS.map((c) => [c.name, []]));
+  const runPm = async () => {
+    const steps = [];
+    for (const c of SVC_COMPONENTS) {
+      const r = await promanager(['service', 'install', c.name, '--version', c.version, '-f', String(SVC_FORKS), '--json'], env, 300_000, { cpu: true });
+      steps.push({ c, r });
+      if (r.code !== 0 || r.timedOut) break;
+    }
+    const rs = steps.map((s) => s.r);
+    const failed = rs.find((r) => r.code !== 0 || r.timedOut);
+    const r = {
+      code: failed ? failed.code : 0, signal: failed?.signal ?? null, timedOut: rs.some((x) => x.timedOut),
+      ms: rs.reduce((a, x) => a + x.ms, 0),
+      cpu: rs.every((x) => x.cpu !== undefined) ? rs.reduce((a, x) => a + x.cpu, 0) : undefined,
+      stdout: rs.map((x) => x.stdout).join(''), stderr: rs.map((x) => x.stderr).join(''), steps,
+    };
+    if (!failed) {
+      for (const s of steps) pmSteps.get(s.c.name).push(s.r.ms / 1000);
+      r.problem = pmProblem(steps) ?? (await servicesHealthy(hosts));
+    }
+    return r;
+  };
+  const pmProblem = (steps) => {
+    for (const { c, r } of steps) {
+      let lines;
+      try {
+        lines = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.type === 'host');
+      } catch (e) {
+        return `${c.name}: --json output is not NDJSON: ${e.message}`;
+      }
+      const good = lines.filter((l) => l.ok && l.changed && l.uploaded && l.status === 'running' && l.health === 'ok' && l.version === c.version);
+      if (good.length !== n) {
+        const bad = lines.find((l) => !good.includes(l));
+        return `${c.name}: ${good.length} of ${n} hosts installed, uploaded, running and healthy${bad ? ` (e.g. ${bad.host}: ${JSON.stringify({ ok: bad.ok, changed: bad.changed, uploaded: bad.uploaded, status: bad.status, health: bad.health, error: bad.error })})` : ''}`;
+      }
+    }
+    return null;
+  };
+  const runAnsible = async () => {
+    const r = await runCmd('ansible-playbook', ['-i', ini, playbook, '-f', String(SVC_FORKS)], { env: ansibleEnv(ctx), timeoutMs: 300_000, cpu: true });
+    if (r.code === 0 && !r.timedOut) {
+      const recap = [...r.stdout.matchAll(/^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)];
+      const good = recap.filter((m) => m[4] === '0' && m[5] === '0' && Number(m[3]) > 0);
+      r.problem = good.length !== n ? `PLAY RECAP: ${good.length} of ${n} hosts ok and changed` : await servicesHealthy(hosts);
+    }
+    return r;
+  };
+  const variants = [{ key: 'pm', label: `promanager service install prometheus + node_exporter -f ${SVC_FORKS}, ${n} hosts`, reps: SLOW_REPS, prepare: fresh, run: runPm, check: (r) => r.problem ?? null }];
+  if (ctx.ansiblePlaybook) variants.push({ key: 'ansible', label: `ansible-playbook -f ${SVC_FORKS} (same two installs), ${n} hosts`, reps: SLOW_REPS, prepare: fresh, run: runAnsible, check: (r) => r.problem ?? null });
+  const m = await measure('services', variants);
+  const downloadsDuringReps = mirror.tarballRequests() - warmTarballs;
+  // Node's own warnings on promanager's stderr (e.g. MaxListenersExceededWarning) are worth a look: reported, not failed.
+  const warnings = new Map();
+  for (const r of m.get('pm').extra) {
+    for (const w of r.stderr.match(/^\(node:\d+\) [^\n]*/gm) ?? []) {
+      const key = w.replace(/^\(node:\d+\) /, '');
+      warnings.set(key, (warnings.get(key) ?? 0) + 1);
+    }
+  }
+  for (const [w, count] of warnings) notes.push(`services: promanager printed a Node warning in ${count} of ${m.get('pm').extra.length * SVC_COMPONENTS.length} \`service install\` runs: ${w}`);
+
+  const ans = ctx.ansiblePlaybook ? { label: 'ansible-playbook', st: m.get('ansible') } : null;
+  if (ans) addRow({ scenario: 'services', label: `ansible-playbook -f ${SVC_FORKS} (unarchive from the controller, start script + setsid nohup, wait_for; prometheus + node_exporter), ${n} fresh hosts (baseline)`, command: `ansible-playbook -i <ini> services-playbook.yml -f ${SVC_FORKS}`, st: m.get('ansible') });
+  addRow({ scenario: 'services', label: `service install prometheus 2.42.0 + node_exporter 1.5.0, ${n} fresh hosts`, command: `promanager service install prometheus --version 2.42.0 -f ${SVC_FORKS} && promanager service install node_exporter --version 1.5.0 -f ${SVC_FORKS}`, st: m.get('pm'), baseline: ans, target: ans ? { kind: 'ratio', op: '<=', value: 0.5 } : null });
+  for (const c of SVC_COMPONENTS) {
+    const samples = pmSteps.get(c.name);
+    const st = { samples, cpu: [], failures: 0, error: null, median: median(samples), cpuMedian: null };
+    addRow({ scenario: 'services', label: `  of which service install ${c.name} ${c.version} (info)`, command: `promanager service install ${c.name} --version ${c.version} -f ${SVC_FORKS}`, st });
+  }
+  const mb = (a) => (a.bytes / 1048576).toFixed(1);
+  notes.push(
+    `services: ${n} test hosts of their own (127.0.3.1-${n}, per-host prometheus_listen_address/node_exporter_listen_address, since all test hosts share this machine's network namespace), ` +
+      `recreated before every rep of either side (fresh overlay and PID namespace, ~${median(recreateS)?.toFixed(1)} s, not timed), so every rep uploads ${mb(artifacts[0])} + ${mb(artifacts[1])} MiB to every host and installs from nothing. ` +
+      `promanager: two \`service install\` runs (-f ${SVC_FORKS}, --json), each: agent (uploaded by the first run of every rep: hosts start without it), facts, upload of the tarball (sha256 checked on the host), unpack into /opt/promanager/<c>/<v>, atomic \`current\` switch, system user, dirs, default config, built-in supervisor (no systemd in the test hosts), start, health gate on /-/ready or /metrics; ` +
+      `the controller's artifact cache was warmed once before the reps (artifact fetch from the bench's local mirror, ${fetchS.toFixed(1)} s, not timed; ${downloadsDuringReps} tarball download(s) during the reps). ` +
+      `Ansible (the minimum, as every task costs a round of SSH connections per host): one play, gather_facts off, per component three tasks: unarchive (the same tarball, copied from the controller and unpacked into /opt; the release's top dir /opt/<c>-<v>.linux-amd64 is the versioned dir), shell (mkdir the data dir, write start.sh with the same flags and listen address, setsid nohup start.sh &), wait_for (port); runs as root; no system user, no config of its own (Prometheus reads the release's prometheus.yml), no supervisor, no HTTP health check, tarball not kept on the host (the bench checks both sides' HTTP endpoints after every rep, untimed). ` +
+      `Both: ${SVC_FORKS} hosts at once, same key and user. Tarballs: the integration tests' mirror tarballs (Debian binaries in the official layout).`,
+  );
+}
+
+// ------------------------------------------------------------------------------------------------------------
 // Output
 // ------------------------------------------------------------------------------------------------------------
 function fmtValue(v, unit) {
@@ -677,7 +1050,7 @@ function snapshotBuild(work) {
 // ------------------------------------------------------------------------------------------------------------
 function usage(msg) {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
-  process.stderr.write('usage: node scripts/bench.mjs [--only state|exec|refresh|memory[,...]] [--hosts N (1-50)]\n');
+  process.stderr.write('usage: node scripts/bench.mjs [--only state|exec|refresh|memory|services[,...]] [--hosts N (1-50)]\n');
   process.exit(2);
 }
 
@@ -717,9 +1090,10 @@ async function main() {
   process.on('SIGHUP', () => onSignal('SIGHUP'));
 
   const needFleet = selected.some((s) => s !== 'state');
-  if (needFleet && (typeof process.getuid !== 'function' || process.getuid() !== 0)) usage('the exec, refresh and memory scenarios start test hosts and need root (try --only state)');
+  if (needFleet && (typeof process.getuid !== 'function' || process.getuid() !== 0)) usage('the exec, refresh, memory and services scenarios start test hosts and need root (try --only state)');
   const ansibleVersion = commandOk('ansible', ['--version'])?.split('\n')[0] ?? null;
-  if (!ansibleVersion && selected.some((s) => s === 'exec' || s === 'refresh')) notes.push('Ansible is not installed (apt-get install ansible): the Ansible baselines were skipped');
+  const ansiblePlaybook = Boolean(ansibleVersion && commandOk('ansible-playbook', ['--version']));
+  if (!ansibleVersion && selected.some((s) => s === 'exec' || s === 'refresh' || s === 'services')) notes.push('Ansible is not installed (apt-get install ansible): the Ansible baselines were skipped');
   const hasTime = existsSync('/usr/bin/time');
 
   const work = await mkdtemp(join(os.tmpdir(), 'pm-bench-'));
@@ -736,8 +1110,9 @@ async function main() {
   const ansibleCfg = join(work, 'ansible.cfg');
   await writeFile(ansibleCfg, '# empty: every setting comes from the environment\n');
   await mkdir(join(work, 'ansible', 'tmp'), { recursive: true });
-  const ctx = { work, hostCount, quick: o.hosts !== undefined, ansible: Boolean(ansibleVersion), ansibleCfg, fleet: null };
-  if (needFleet) {
+  const ctx = { work, hostCount, quick: o.hosts !== undefined, ansible: Boolean(ansibleVersion), ansiblePlaybook, ansibleCfg, fleet: null };
+  // The services scenario brings a fleet of its own (its hosts are recreated before every rep).
+  if (needFleet && selected.some((s) => s !== 'state' && s !== 'services')) {
     ctx.fleet = await createFleet({ workDir: work, log, shouldStop: () => aborting });
     cleanups.push({
       what: 'test hosts',
@@ -750,8 +1125,8 @@ async function main() {
     });
   }
   if (selected.includes('exec') || selected.includes('memory')) notes.push('exec/memory: the bare ssh2 fan-out runs in its own Node process (same start-up cost as promanager) and keeps at most 20 handshakes in flight, like promanager (src/app/remote-run.ts): key exchange is the CPU-heavy part of a connection. With one connection per host, sshd\'s MaxStartups (per server) is never the limit; the "no handshake limit" row shows what the bound costs.');
-  if (ctx.ansible && (selected.includes('exec') || selected.includes('refresh'))) notes.push('Ansible: ANSIBLE_PIPELINING=1, host key checking off, ANSIBLE_SSH_ARGS="-o ControlMaster=no -o ControlPersist=no" (no connection reuse across runs), ansible_python_interpreter=/usr/bin/python3, same key and user as promanager.');
-  if (ctx.quick) notes.push(`quick run: --hosts ${hostCount} (exec/refresh on ${hostCount} hosts, memory on ${Math.min(200, hostCount * 4)}); the targets are meant for 50/200.`);
+  if (ctx.ansible && (selected.includes('exec') || selected.includes('refresh') || selected.includes('services'))) notes.push('Ansible: ANSIBLE_PIPELINING=1, host key checking off, ANSIBLE_SSH_ARGS="-o ControlMaster=no -o ControlPersist=no" (no connection reuse across runs), ansible_python_interpreter=/usr/bin/python3, same key and user as promanager.');
+  if (ctx.quick) notes.push(`quick run: --hosts ${hostCount} (exec/refresh on ${hostCount} hosts, memory on ${Math.min(200, hostCount * 4)}, services on ${Math.min(SVC_HOSTS, hostCount)}); the targets are meant for 50/200/${SVC_HOSTS}.`);
 
   const startedAt = new Date().toISOString();
   const load0 = os.loadavg();
@@ -764,6 +1139,7 @@ async function main() {
       if (s === 'state') await scenarioState(ctx);
       else if (s === 'exec') await scenarioExec(ctx);
       else if (s === 'refresh') await scenarioRefresh(ctx);
+      else if (s === 'services') await scenarioServices(ctx);
       else if (s === 'memory') {
         if (!hasTime) failedScenario('memory', '/usr/bin/time is missing (apt-get install time)');
         else await scenarioMemory(ctx);

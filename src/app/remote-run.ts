@@ -1,6 +1,7 @@
 // Running a command across hosts: select the targets the actor may act on, open sessions, fan out, then
 // record what happened in one locked update (results, pinned host keys, the failed set for --limit @failed)
 // with an audit record. Ctrl-C ends every remote process, records the interruption, and exits 130.
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { ExitCode, PermissionDeniedError, PromanagerError } from '../core/errors.js';
 import { recordAudit } from './transaction.js';
@@ -117,6 +118,8 @@ export async function runRemote<R>(ctx: Context, spec: RemoteSpec<R>): Promise<R
   });
 
   const abort = new AbortController();
+  // One listener per host on the run's signal is by design, not a leak.
+  setMaxListeners(0, abort.signal);
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   const raw: HostOutcome<R>[] = [];
