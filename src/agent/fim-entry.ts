@@ -34,6 +34,9 @@ export type AttributeValues = Partial<Record<FimAttribute, string | number | nul
 
 export type DriftKind = 'added' | 'removed' | 'modified' | 'unknown';
 
+/** What a change is, wherever it is kept: in a check's drift, a journal on the host, an event on the controller. */
+export type ChangeFields = Pick<DriftEntry, 'path' | 'kind' | 'attributes' | 'old' | 'new' | 'reason'>;
+
 /** A difference between the baseline and what a check found. */
 export interface DriftEntry {
   path: string;

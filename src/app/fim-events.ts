@@ -1,7 +1,7 @@
 // `fim events`: every recorded change, from the journals of the hosts the user may see, with its acceptance.
 // Read-only unless `--collect` first pulls what scheduled checks journalled on the hosts (see fim-collect.ts).
 import { selectTargets, type TargetOptions } from '../core/targets.js';
-import type { AttributeValues, DriftKind, FimAttribute } from '../agent/fim-entry.js';
+import type { ChangeFields } from '../agent/fim-entry.js';
 import { findCluster } from '../store/fleet.js';
 import { parseSince } from './audit.js';
 import type { Context } from './context.js';
@@ -18,18 +18,12 @@ export interface EventFilter {
   accepted?: boolean;
 }
 
-export interface FimEventView {
+export interface FimEventView extends ChangeFields {
   /** <baseline row id>-<sequence in its journal>: stable */
   id: string;
   host: string;
   cluster_name: string;
   policy: string;
-  path: string;
-  kind: DriftKind;
-  attributes: FimAttribute[];
-  old: AttributeValues | null;
-  new: AttributeValues | null;
-  reason: string | null;
   detected_at: string;
   source: 'check' | 'schedule';
   accepted: boolean;

@@ -5,19 +5,13 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { PromanagerError } from '../core/errors.js';
-import type { AttributeValues, DriftKind, FimAttribute } from '../agent/fim-entry.js';
+import type { ChangeFields } from '../agent/fim-entry.js';
 import { compileGlob } from '../agent/fim-glob.js';
 import type { FimBaseline } from '../store/schema.js';
 import { fimPath } from './fim-files.js';
 
-export interface EventBody {
+export interface EventBody extends ChangeFields {
   type: 'event';
-  path: string;
-  kind: DriftKind;
-  attributes: FimAttribute[];
-  old: AttributeValues | null;
-  new: AttributeValues | null;
-  reason: string | null;
   detected_at: string;
   /** `check`: found by `fim check`; `schedule`: by a scheduled check on the host, pulled in later */
   source: 'check' | 'schedule';
