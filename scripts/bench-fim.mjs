@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// FIM benchmark: `node scripts/bench-fim.mjs [--files 20000] [--gb 3] [--reps 3] [--memory-files 2000,20000,200000]`
+// FIM benchmark: `node scripts/bench-fim.mjs [--files 20000] [--gb 3] [--reps 3] [--memory-files 2000,20000,200000]
+// [--only speed,memory] [--keep]` (--keep leaves the test host and state in place for profiling)
 // (needs root, a built dist/, util-linux and openssh-server for the test host, and aide: apt-get install aide).
 //
 // One real OpenSSH test host (test/fixtures/testhost.sh, 127.0.1.70, its own state dir) gets a tree of 20,000
@@ -37,6 +38,7 @@ const { values: opts } = parseArgs({
     reps: { type: 'string', default: '3' },
     'memory-files': { type: 'string', default: '2000,20000,200000' },
     only: { type: 'string', default: 'speed,memory' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const FILES = Number(opts.files);
@@ -255,6 +257,10 @@ let cleaned = false;
 async function cleanup() {
   if (cleaned) return;
   cleaned = true;
+  if (opts.keep) {
+    log(`kept for profiling: PROMANAGER_HOME=${home} PROMANAGER_KNOWN_HOSTS=${join(work, 'known_hosts')} PM_TESTHOSTS_DIR=${hostsDir} (stop: test/fixtures/testhost.sh stop ${HOST})`);
+    return;
+  }
   await run('/bin/bash', [TESTHOST, 'stop', HOST], { env: hostEnv, timeoutMs: 60_000 });
   rmSync(work, { recursive: true, force: true });
 }

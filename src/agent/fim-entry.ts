@@ -93,9 +93,22 @@ export function entryType(mode: number): EntryType {
 
 let lastSecond: bigint | null = null;
 let lastPrefix = '';
+let lastSecondDigits = '';
 
 /** Nanosecond timestamps as ISO 8601 (a Date keeps only milliseconds, and a touch may change less). */
 export function isoNs(ns: bigint): string {
+  // Since 2001 (ten digits of seconds): split the decimal digits, cheaper than BigInt arithmetic per file.
+  if (ns >= 1_000_000_000_000_000_000n && ns < 10_000_000_000_000_000_000n) {
+    const digits = ns.toString();
+    const secondDigits = digits.slice(0, 10);
+    if (secondDigits !== lastSecondDigits) {
+      lastSecondDigits = secondDigits;
+      lastSecond = null;
+      lastPrefix = new Date(Number(secondDigits) * 1000).toISOString().slice(0, 19);
+    }
+    return `${lastPrefix}.${digits.slice(10)}Z`;
+  }
+  lastSecondDigits = '';
   const second = ns >= 0n ? ns / 1_000_000_000n : (ns - 999_999_999n) / 1_000_000_000n;
   const frac = ns - second * 1_000_000_000n;
   // Files of one tree share a handful of seconds: format each second once.
@@ -107,7 +120,7 @@ export function isoNs(ns: bigint): string {
 }
 
 /** The entry for `stats`, with the attributes `wanted` (sha256 is filled in later by the hasher). */
-export function entryFromStats(file: string, stats: BigIntStats, wanted: ReadonlySet<FimAttribute>, linkTarget: string | null): FimEntry {
+export function entryFromStats(file: string, stats: BigIntStats, wanted: ReadonlySet<FimAttribute>, linkTarget: string | null, ino = stats.ino.toString()): FimEntry {
   const type = entryType(Number(stats.mode));
   const entry: FimEntry = { path: file, type };
   if (wanted.has('sha256')) entry.sha256 = null;
@@ -117,9 +130,30 @@ export function entryFromStats(file: string, stats: BigIntStats, wanted: Readonl
   if (wanted.has('gid')) entry.gid = Number(stats.gid);
   if (wanted.has('mtime')) entry.mtime = isoNs(stats.mtimeNs);
   if (wanted.has('ctime')) entry.ctime = isoNs(stats.ctimeNs);
-  if (wanted.has('inode')) entry.inode = stats.ino.toString();
+  if (wanted.has('inode')) entry.inode = ino;
   if (wanted.has('target')) entry.target = linkTarget;
   return entry;
+}
+
+/**
+ * The JSON line of the entry entryFromStats would make, written directly: exactly JSON.stringify of that object
+ * (same keys, same order), without building it. A scan compares this text with the baseline's line and builds
+ * the entry only for a path that differs.
+ */
+export function entryLine(file: string, stats: BigIntStats, wanted: ReadonlySet<FimAttribute>, linkTarget: string | null, ino = stats.ino.toString()): string {
+  const mode = Number(stats.mode);
+  const type = entryType(mode);
+  let line = `{"path":${JSON.stringify(file)},"type":"${type}"`;
+  if (wanted.has('sha256')) line += ',"sha256":null';
+  if (wanted.has('size')) line += `,"size":${type === 'dir' ? 'null' : Number(stats.size)}`;
+  if (wanted.has('mode')) line += `,"mode":"${(mode & 0o7777).toString(8).padStart(4, '0')}"`;
+  if (wanted.has('uid')) line += `,"uid":${Number(stats.uid)}`;
+  if (wanted.has('gid')) line += `,"gid":${Number(stats.gid)}`;
+  if (wanted.has('mtime')) line += `,"mtime":"${isoNs(stats.mtimeNs)}"`;
+  if (wanted.has('ctime')) line += `,"ctime":"${isoNs(stats.ctimeNs)}"`;
+  if (wanted.has('inode')) line += `,"inode":"${ino}"`;
+  if (wanted.has('target')) line += `,"target":${linkTarget === null ? 'null' : JSON.stringify(linkTarget)}`;
+  return `${line}}`;
 }
 
 function valueOf(entry: FimEntry, attribute: FimAttribute): string | number | null {

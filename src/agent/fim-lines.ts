@@ -37,14 +37,30 @@ export async function* readEntries(file: string): AsyncGenerator<FimEntry> {
 }
 
 /**
- * The entries of a baseline file with a look-ahead of one, as a merge of two sorted streams needs. `head` is
- * synchronous; only when `needsFill` (at the end of a decompressed chunk) must the caller await `fill()`.
+ * The path of an entry line without parsing the whole line (entries start with their path); null when the
+ * path is escaped in JSON and only a real parse can tell it.
+ */
+export function linePath(line: string): string | null {
+  if (!line.startsWith('{"path":"')) return null;
+  const end = line.indexOf('"', 9);
+  if (end < 0) return null;
+  const raw = line.slice(9, end);
+  return raw.includes('\\') ? null : raw;
+}
+
+/**
+ * The entries of a baseline file with a look-ahead of one, as a merge of two sorted streams needs. The head is
+ * kept as its line and parsed only when asked for: in a check where nothing changed most lines are compared
+ * as text with the entry found now (see fim-scan.ts) and never parsed. `headPath` is synchronous; only when
+ * `needsFill` (at the end of a decompressed chunk) must the caller await `fill()`.
  */
 export class EntryCursor {
   #batches: AsyncGenerator<string[]>;
   #batch: string[] = [];
   #index = 0;
-  #head: FimEntry | null = null;
+  #line: string | null = null;
+  #path: string | null = null;
+  #entry: FimEntry | null = null;
   #ended = false;
 
   constructor(file: string) {
@@ -52,13 +68,13 @@ export class EntryCursor {
   }
 
   get needsFill(): boolean {
-    return this.#head === null && !this.#ended;
+    return this.#line === null && !this.#ended;
   }
 
   async fill(): Promise<void> {
-    while (this.#head === null && !this.#ended) {
+    while (this.#line === null && !this.#ended) {
       if (this.#index < this.#batch.length) {
-        this.#head = JSON.parse(this.#batch[this.#index++]!) as FimEntry;
+        this.#load();
         return;
       }
       const next = await this.#batches.next();
@@ -70,15 +86,43 @@ export class EntryCursor {
     }
   }
 
-  /** The next entry; null at the end (call fill() first when needsFill). */
-  get head(): FimEntry | null {
-    return this.#head;
+  #load(): void {
+    if (this.#index >= this.#batch.length) {
+      this.#line = this.#path = this.#entry = null;
+      return;
+    }
+    const line = this.#batch[this.#index++]!;
+    this.#line = line;
+    this.#entry = null;
+    this.#path = linePath(line);
+    if (this.#path === null) {
+      this.#entry = JSON.parse(line) as FimEntry;
+      this.#path = this.#entry.path;
+    }
   }
 
-  /** Consumes the head; loads the next one from the current chunk when it is there. */
+  /** The path of the next entry; null at the end (call fill() first when needsFill). */
+  get headPath(): string | null {
+    return this.#path;
+  }
+
+  /** The next entry; null at the end. */
+  get head(): FimEntry | null {
+    if (this.#entry === null && this.#line !== null) this.#entry = JSON.parse(this.#line) as FimEntry;
+    return this.#entry;
+  }
+
+  /** Consumes the head, as its line; loads the next one from the current chunk when it is there. */
+  takeLine(): string | null {
+    const line = this.#line;
+    this.#load();
+    return line;
+  }
+
+  /** Consumes the head, parsed. */
   take(): FimEntry | null {
-    const head = this.#head;
-    this.#head = this.#index < this.#batch.length ? (JSON.parse(this.#batch[this.#index++]!) as FimEntry) : null;
+    const head = this.head;
+    this.#load();
     return head;
   }
 

@@ -6,7 +6,8 @@
 import { comparePaths, type FimAttribute, type FimEntry, type FimPolicySpec } from './fim-entry.js';
 import { Hasher } from './fim-hash.js';
 import type { EntryCursor } from './fim-lines.js';
-import { walk, type WalkReport } from './fim-walk.js';
+import { entryOf } from './fim-list.js';
+import { walk, type WalkItem, type WalkReport } from './fim-walk.js';
 
 export interface ScanItem {
   path: string;
@@ -15,6 +16,8 @@ export interface ScanItem {
   base: FimEntry | null;
   /** why the state of this path could not be established */
   unknown?: string;
+  /** the path is exactly as the baseline records it (`current` and `base` are then left null: not needed) */
+  same?: boolean;
 }
 
 export interface ScanOptions {
@@ -34,6 +37,21 @@ const SKIP_KEYS: FimAttribute[] = ['size', 'mtime', 'ctime', 'inode'];
 
 export function canSkipRehash(spec: FimPolicySpec): boolean {
   return SKIP_KEYS.every((k) => spec.attributes.includes(k));
+}
+
+/**
+ * Whether the entry found now, as its JSON line, is the baseline's line: the common case of a check where nothing
+ * changed, decided without parsing either. A file found now has no hash yet; when rehashing may be skipped, its
+ * line matches when it equals the baseline's everywhere but the recorded hash (equal text then also means equal
+ * size, mtime, ctime and inode). Anything else, including a line written another way (an accepted entry, say),
+ * is compared the long way.
+ */
+export function sameLine(current: string, base: string, mayReuse: boolean): boolean {
+  if (current === base) return true;
+  if (!mayReuse || base.length !== current.length + 62) return false;
+  const at = current.indexOf('"sha256":null');
+  if (at < 0 || base.charCodeAt(at + 9) !== 34 || base.charCodeAt(at + 74) !== 34) return false;
+  return base.startsWith(current.slice(0, at + 9)) && base.endsWith(current.slice(at + 13));
 }
 
 function unchanged(base: FimEntry, current: FimEntry): boolean {
@@ -65,9 +83,9 @@ export async function* scan(spec: FimPolicySpec, opts: ScanOptions): AsyncGenera
     if (!cursor) return;
     while (true) {
       if (cursor.needsFill) await cursor.fill();
-      const head = cursor.head;
-      if (!head || (file !== null && comparePaths(head.path, file) >= 0)) return;
-      cursor.take();
+      const headPath = cursor.headPath;
+      if (headPath === null || (file !== null && comparePaths(headPath, file) >= 0)) return;
+      const head = cursor.take()!;
       const hidden = shadow && head.path.startsWith(shadow.prefix);
       window.push(settled(hidden ? { path: head.path, current: null, base: head, unknown: shadow!.reason } : { path: head.path, current: null, base: head }));
     }
@@ -90,36 +108,50 @@ export async function* scan(spec: FimPolicySpec, opts: ScanOptions): AsyncGenera
     return out;
   };
 
+  /** The slot of a path found now and not the same as in the baseline: compared the long way, or waiting for its hash. */
+  const track = (w: WalkItem, current: FimEntry, baseLine: string | null): Slot => {
+    const hashed = current.type === 'file' && wanted.has('sha256');
+    const base = baseLine === null ? null : (JSON.parse(baseLine) as FimEntry);
+    const slot: Slot = { item: { path: w.path, current, base }, hashing: null, ready: true, bytes: 0 };
+    if (!hashed) return slot;
+    if (mayReuse && base && unchanged(base, current)) {
+      current.sha256 = base.sha256 ?? null;
+      return slot;
+    }
+    slot.bytes = w.size;
+    opts.report.hashed_files++;
+    opts.report.hashed_bytes += slot.bytes;
+    slot.ready = false;
+    slot.hashing = hasher.hash(w.path, slot.bytes, w.ino, spec.follow_symlinks).then((r) => {
+      current.sha256 = r.sha256;
+      if (r.error) current.error = r.error;
+      slot.ready = true;
+    });
+    return slot;
+  };
+
+  /** The slot of a path the walk found, given its baseline line (null: not in the baseline). */
+  const slotOf = (w: WalkItem, baseLine: string | null): Slot => {
+    if (w.line === null) {
+      const base = baseLine === null ? null : (JSON.parse(baseLine) as FimEntry);
+      shadow = { prefix: `${w.path}/`, reason: `parent directory ${w.path} could not be examined` };
+      return settled({ path: w.path, current: null, base, unknown: w.error ?? 'could not be examined' });
+    }
+    // Not materialised when it matches: nothing downstream looks at a path that is as its baseline recorded it.
+    if (baseLine !== null && !w.listError && sameLine(w.line, baseLine, mayReuse)) return settled({ path: w.path, current: null, base: null, same: true });
+    const current = entryOf(w)!;
+    if (w.listError) {
+      current.error = w.listError;
+      shadow = { prefix: `${w.path}/`, reason: `directory ${w.path}: ${w.listError}` };
+    }
+    return track(w, current, baseLine);
+  };
+
   try {
     for (const w of walk(spec, opts.report)) {
-      await passBaselineBefore(w.path);
-      const base = cursor && cursor.head?.path === w.path ? cursor.take() : null;
-      if (!w.entry) {
-        shadow = { prefix: `${w.path}/`, reason: `parent directory ${w.path} could not be examined` };
-        window.push(settled({ path: w.path, current: null, base, unknown: w.error ?? 'could not be examined' }));
-        continue;
-      }
-      const current = w.entry;
-      if (w.listError) {
-        current.error = w.listError;
-        shadow = { prefix: `${w.path}/`, reason: `directory ${w.path}: ${w.listError}` };
-      }
-      const slot: Slot = { item: { path: w.path, current, base }, hashing: null, ready: true, bytes: 0 };
-      if (current.type === 'file' && wanted.has('sha256')) {
-        if (mayReuse && base && unchanged(base, current)) {
-          current.sha256 = base.sha256 ?? null;
-        } else {
-          slot.bytes = w.size;
-          opts.report.hashed_files++;
-          opts.report.hashed_bytes += slot.bytes;
-          slot.ready = false;
-          slot.hashing = hasher.hash(w.path, slot.bytes, w.ino, spec.follow_symlinks).then((r) => {
-            current.sha256 = r.sha256;
-            if (r.error) current.error = r.error;
-            slot.ready = true;
-          });
-        }
-      }
+      // Awaited only when there is something to pass or to read: an await per path costs as much as its lstat.
+      if (cursor && (cursor.needsFill || (cursor.headPath !== null && comparePaths(cursor.headPath, w.path) < 0))) await passBaselineBefore(w.path);
+      const slot = slotOf(w, cursor && cursor.headPath === w.path ? cursor.takeLine() : null);
       window.push(slot);
       windowBytes += slot.bytes;
       // Keep the workers busy but the memory bounded: once far enough ahead, hand out the oldest results.

@@ -67,7 +67,7 @@ export function* walk(spec: FimPolicySpec, report: WalkReport): Generator<WalkIt
     report.skipped_pseudo.push(file);
     return true;
   };
-  const descends = (item: Examined, depth: number): boolean => item.dir && item.entry !== null && depth < maxDepth;
+  const descends = (item: Examined, depth: number): boolean => item.dir && item.line !== null && depth < maxDepth;
 
   /** The item, with its directory's listing pushed as a frame when the walk goes into it. */
   const enter = (item: Examined, depth: number): WalkItem => {
@@ -88,7 +88,7 @@ export function* walk(spec: FimPolicySpec, report: WalkReport): Generator<WalkIt
       report.missing_paths.push(root);
       continue;
     }
-    if (first.entry) count(first);
+    if (first.line !== null) count(first);
     yield enter(first, 0);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
@@ -97,7 +97,7 @@ export function* walk(spec: FimPolicySpec, report: WalkReport): Generator<WalkIt
         continue;
       }
       const item = frame.items[frame.next++]!;
-      if (!item.entry) {
+      if (item.line === null) {
         yield { ...item, error: item.error === 'ENOENT' ? 'vanished during the scan' : item.error };
         continue;
       }

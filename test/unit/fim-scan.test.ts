@@ -1,12 +1,15 @@
 // The host side of FIM on a real temporary tree: walking, hashing, baselines and checks.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readlinkSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FIM_ATTRIBUTES, comparePaths, type DriftEntry, type FimPolicySpec } from '../../src/agent/fim-entry.js';
+import { FIM_ATTRIBUTES, comparePaths, entryFromStats, entryLine, isoNs, type DriftEntry, type FimAttribute, type FimPolicySpec } from '../../src/agent/fim-entry.js';
 import { checkAgainst, takeBaseline } from '../../src/agent/fim-run.js';
-import { readEntries } from '../../src/agent/fim-lines.js';
+import { linePath, readEntries } from '../../src/agent/fim-lines.js';
+import { sameLine } from '../../src/agent/fim-scan.js';
+import { entryOf } from '../../src/agent/fim-list.js';
 import { walk, walkRoots, type WalkItem, type WalkReport } from '../../src/agent/fim-walk.js';
 
 let dir: string;
@@ -90,9 +93,9 @@ describe('walk', () => {
   it('follows symlinks only when asked, and not round a loop', async () => {
     symlinkSync('..', t('etc/ssl/up'));
     const lstat = (await walked(spec())).find((w) => w.path === t('etc/ssl/up'))!;
-    expect(lstat.entry).toMatchObject({ type: 'symlink', target: '..' });
+    expect(entryOf(lstat)).toMatchObject({ type: 'symlink', target: '..' });
     const up = (await walked(spec({ follow_symlinks: true }))).find((w) => w.path === t('etc/ssl/up'))!;
-    expect(up.entry).toMatchObject({ type: 'dir', target: '..' });
+    expect(entryOf(up)).toMatchObject({ type: 'dir', target: '..' });
     expect(up.listError).toMatch(/symlink loop/);
   });
 });
@@ -166,5 +169,76 @@ describe('baseline and check', () => {
     const { outcome, unknown } = await baseline();
     expect(outcome.unknown).toBe(1);
     expect(unknown).toEqual([`${t('etc/passwd')}: EACCES: permission denied`]);
+  });
+});
+
+describe('comparing as text', () => {
+  const hash = 'a'.repeat(64);
+  const found = '{"path":"/x","type":"file","sha256":null,"size":3,"mtime":"t1"}';
+  const recorded = `{"path":"/x","type":"file","sha256":"${hash}","size":3,"mtime":"t1"}`;
+
+  it('matches a line equal but for the recorded hash only when rehashing may be skipped', () => {
+    expect(sameLine(found, recorded, true)).toBe(true);
+    expect(sameLine(found, recorded, false)).toBe(false);
+    expect(sameLine(found, recorded.replace('"size":3', '"size":4'), true)).toBe(false);
+    expect(sameLine(found, recorded.replace('"t1"', '"t2"'), true)).toBe(false);
+    expect(sameLine(found, `{"path":"/x","type":"file","sha256":null,"size":3,"mtime":"t1","error":"EACCES"}`, true)).toBe(false);
+    const dir = '{"path":"/d","type":"dir","sha256":null,"size":null}';
+    expect(sameLine(dir, dir, false)).toBe(true);
+  });
+
+  it('reads the path of a line without parsing it, unless it is escaped', () => {
+    expect(linePath('{"path":"/etc/hosts","type":"file"}')).toBe('/etc/hosts');
+    expect(linePath(JSON.stringify({ path: '/a"b', type: 'file' }))).toBeNull();
+    expect(linePath(JSON.stringify({ path: '/a\\b', type: 'file' }))).toBeNull();
+    expect(linePath('{"type":"file","path":"/x"}')).toBeNull();
+  });
+
+  it('checks names that JSON escapes, and lines written in another key order, the long way', async () => {
+    for (const name of ['quote"d', 'back\\slash', 'new\nline', 'tab\there']) writeFileSync(t(`etc/${name}`), name);
+    const { file } = await baseline();
+    expect((await check(file)).drift).toEqual([]);
+    writeFileSync(t('etc/quote"d'), 'changed');
+    expect(Object.keys((await check(file)).byPath)).toEqual(['/etc/quote"d']);
+
+    // Same entries, keys reversed (as another writer might keep them): still no drift, and nothing rehashed.
+    const lines: string[] = [];
+    for await (const e of readEntries(file)) lines.push(JSON.stringify(Object.fromEntries(Object.entries(e).reverse())));
+    const reordered = path.join(dir, 'reordered.gz');
+    writeFileSync(reordered, gzipSync(lines.join('\n') + '\n'));
+    const again = await check(reordered);
+    expect(again.drift.map((d) => d.path)).toEqual([t('etc/quote"d')]);
+    expect(again.outcome.report.hashed_files).toBe(1);
+  });
+});
+
+describe('timestamps', () => {
+  // The reference: plain BigInt arithmetic (isoNs takes a faster way for the common range).
+  const reference = (ns: bigint): string => {
+    const s = ns >= 0n ? ns / 1_000_000_000n : (ns - 999_999_999n) / 1_000_000_000n;
+    return `${new Date(Number(s) * 1000).toISOString().slice(0, 19)}.${(ns - s * 1_000_000_000n).toString().padStart(9, '0')}Z`;
+  };
+
+  it('formats nanosecond times exactly, across the ranges and in any order', () => {
+    const samples = [0n, 1n, -1n, -1_000_000_001n, 999_999_999_999_999_999n, 1_000_000_000_000_000_000n, 1_700_000_000_123_456_789n,
+      1_700_000_000_000_000_001n, 1_700_000_001_000_000_000n, 9_999_999_999_999_999_999n, 10_000_000_000_000_000_000n, 1_700_000_000_123_456_789n, 5n];
+    for (const ns of samples) expect(isoNs(ns)).toBe(reference(ns));
+  });
+});
+
+describe('entry lines', () => {
+  it('are exactly JSON.stringify of the entry, for every type, odd names and any attribute set', () => {
+    writeFileSync(t('etc/we"ird\\name\n'), 'x');
+    symlinkSync('tar"get\\', t('etc/odd-link'));
+    const paths = [t('etc'), t('etc/passwd'), t('hosts-link'), t('etc/we"ird\\name\n'), t('etc/odd-link'), '/dev/null'];
+    const sets: FimAttribute[][] = [[...FIM_ATTRIBUTES], ['type'], ['sha256', 'size'], ['mtime', 'target', 'inode']];
+    for (const attributes of sets) {
+      const wanted = new Set(attributes);
+      for (const p of paths) {
+        const stats = lstatSync(p, { bigint: true });
+        const target = stats.isSymbolicLink() ? readlinkSync(p) : null;
+        expect(entryLine(p, stats, wanted, target)).toBe(JSON.stringify(entryFromStats(p, stats, wanted, target)));
+      }
+    }
   });
 });
