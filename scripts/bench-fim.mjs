@@ -12,6 +12,10 @@
 //                                       num_workers=2 (the same two cores promanager's hashing threads use)
 //   - find | xargs -0 -P2 sha256sum     with -n 1000 so that -P2 really runs two sha256sum at once
 //   - promanager fim check              default mode, nothing changed (no file is read again)
+// and two floors, to read the no-change figures against:
+//   - find -printf of the same attributes   examining every path in C, nothing compared (the least a check costs)
+//   - promanager exec true              what any promanager command pays to reach the host (CLI, SSH, state)
+//   - ssh host true                     OpenSSH's own client connecting and running nothing
 // Targets: full >= 2x faster than aide; full no slower than xargs; no-change default < 1/10 of full.
 // Memory: the controller's peak RSS (/usr/bin/time -f %M) for `fim baseline` and `fim check --full` of trees of
 // growing size (--memory-files) stays flat.
@@ -77,6 +81,14 @@ async function hostTimed(cmd) {
   const m = / *TIMED (\d+) (\d+)\s*$/.exec(out);
   if (!m) throw new Error(`no timing in: ${out.slice(-300)}`);
   return { ms: Number(m[1]), code: Number(m[2]) };
+}
+
+/** Wall time of OpenSSH's client connecting to the host and running `true`. */
+async function sshTrue() {
+  const started = performance.now();
+  const r = await run('ssh', ['-i', join(work, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(work, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'ControlPath=none', `root@${IP}`, 'true']);
+  if (r.code !== 0) throw new Error(`ssh ${IP} true: exit ${r.code}\n${r.stderr}`);
+  return performance.now() - started;
 }
 
 async function pm(args, expected = [0]) {
@@ -190,7 +202,7 @@ async function speed(results) {
   results.aide_init_s = init.ms / 1000;
   log(`baselines: promanager ${secs(baseline.ms)}, aide --init ${secs(init.ms)}`);
 
-  const series = { full: [], full_host: [], aide: [], xargs: [], quick: [], quick_host: [] };
+  const series = { full: [], full_host: [], aide: [], xargs: [], quick: [], quick_host: [], stat_walk: [], exec_floor: [], ssh_floor: [] };
   const scanMs = (stdout) => JSON.parse(stdout.split('\n').find((l) => l.includes('"type":"host"'))).policies[0].report.duration_ms;
   // A warm-up of each so no one pays for a cold start (page cache, agent upload, JIT).
   await pm(['fim', 'check', 'tree', '--full']);
@@ -208,6 +220,9 @@ async function speed(results) {
       series.quick.push(quick.ms);
       series.quick_host.push(scanMs(quick.stdout));
     }
+    series.stat_walk.push((await hostTimed(`find /bench/tree -printf '%i %s %T@ %C@ %m %U %G %y %l\\n' >/dev/null`)).ms);
+    series.exec_floor.push((await pm(['exec', 'true'])).ms);
+    series.ssh_floor.push(await sshTrue());
     log(`rep ${rep}: aide ${secs(aide.ms)}, xargs ${secs(series.xargs.at(-1))}, full ${secs(full.ms)} (scan ${secs(series.full_host.at(-1))}), no-change ${secs(series.quick.at(-1))} (scan ${secs(series.quick_host.at(-1))})`);
   }
   const m = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, median(v)]));
@@ -218,6 +233,7 @@ async function speed(results) {
     full_over_xargs: m.full / m.xargs,
     quick_over_full: m.quick / m.full,
     quick_scan_over_full_scan: m.quick_host / m.full_host,
+    quick_scan_over_stat_walk: m.quick_host / m.stat_walk,
   };
 }
 
@@ -235,6 +251,9 @@ function report(r) {
     `| \`find \\| xargs -0 -n 1000 -P2 sha256sum\` | ${secs(r.median_ms.xargs)} | ${x(1 / r.ratios.full_over_xargs)} slower | >= 1x: ${pass(r.ratios.full_over_xargs <= 1)} |`,
     `| \`promanager fim check\`, nothing changed (end to end) | ${secs(r.median_ms.quick)} | ${r.ratios.quick_over_full.toFixed(3)} of it | < 0.1: ${pass(r.ratios.quick_over_full < 0.1)} |`,
     `| … host-side scan | ${secs(r.median_ms.quick_host)} | ${r.ratios.quick_scan_over_full_scan.toFixed(3)} of the full scan | < 0.1: ${pass(r.ratios.quick_scan_over_full_scan < 0.1)} |`,
+    `| floor: \`find -printf\` of the same attributes (every path examined in C, nothing compared) | ${secs(r.median_ms.stat_walk)} | the no-change scan is ${x(r.ratios.quick_scan_over_stat_walk)} it | |`,
+    `| floor: \`promanager exec true\` (CLI start, SSH handshake, state; no agent) | ${secs(r.median_ms.exec_floor)} | ${(r.median_ms.exec_floor / r.median_ms.full).toFixed(3)} of it | |`,
+    `| floor: \`ssh host true\` (OpenSSH's client, nothing else) | ${secs(r.median_ms.ssh_floor)} | ${(r.median_ms.ssh_floor / r.median_ms.full).toFixed(3)} of it | |`,
     '',
     `Baselines: \`promanager fim baseline\` ${r.baseline_s.toFixed(2)} s, \`aide --init\` ${r.aide_init_s.toFixed(2)} s.`,
     '',

@@ -92,7 +92,6 @@ export async function takeBaseline(spec: FimPolicySpec, file: string, hooks: {
 }
 
 export function driftOf(item: ScanItem, spec: FimPolicySpec): DriftEntry | null {
-  if (item.same) return null;
   if (item.unknown !== undefined || (!item.current && !item.base)) return unknownEntry(item.path, item.unknown ?? 'could not be examined', item.base, spec.attributes);
   if (!item.current) return removedEntry(item.base!, spec.attributes);
   if (!item.base) return addedEntry(item.current, spec.attributes);

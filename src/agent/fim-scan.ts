@@ -16,8 +16,6 @@ export interface ScanItem {
   base: FimEntry | null;
   /** why the state of this path could not be established */
   unknown?: string;
-  /** the path is exactly as the baseline records it (`current` and `base` are then left null: not needed) */
-  same?: boolean;
 }
 
 export interface ScanOptions {
@@ -130,15 +128,17 @@ export async function* scan(spec: FimPolicySpec, opts: ScanOptions): AsyncGenera
     return slot;
   };
 
-  /** The slot of a path the walk found, given its baseline line (null: not in the baseline). */
-  const slotOf = (w: WalkItem, baseLine: string | null): Slot => {
+  /**
+   * The slot of a path the walk found, given its baseline line (null: not in the baseline); null when the path
+   * is exactly as the baseline records it: nothing to report, so nothing is kept for it.
+   */
+  const slotOf = (w: WalkItem, baseLine: string | null): Slot | null => {
     if (w.line === null) {
       const base = baseLine === null ? null : (JSON.parse(baseLine) as FimEntry);
       shadow = { prefix: `${w.path}/`, reason: `parent directory ${w.path} could not be examined` };
       return settled({ path: w.path, current: null, base, unknown: w.error ?? 'could not be examined' });
     }
-    // Not materialised when it matches: nothing downstream looks at a path that is as its baseline recorded it.
-    if (baseLine !== null && !w.listError && sameLine(w.line, baseLine, mayReuse)) return settled({ path: w.path, current: null, base: null, same: true });
+    if (baseLine !== null && !w.listError && sameLine(w.line, baseLine, mayReuse)) return null;
     const current = entryOf(w)!;
     if (w.listError) {
       current.error = w.listError;
@@ -152,8 +152,10 @@ export async function* scan(spec: FimPolicySpec, opts: ScanOptions): AsyncGenera
       // Awaited only when there is something to pass or to read: an await per path costs as much as its lstat.
       if (cursor && (cursor.needsFill || (cursor.headPath !== null && comparePaths(cursor.headPath, w.path) < 0))) await passBaselineBefore(w.path);
       const slot = slotOf(w, cursor && cursor.headPath === w.path ? cursor.takeLine() : null);
-      window.push(slot);
-      windowBytes += slot.bytes;
+      if (slot) {
+        window.push(slot);
+        windowBytes += slot.bytes;
+      }
       // Keep the workers busy but the memory bounded: once far enough ahead, hand out the oldest results.
       const due = window.length > WINDOW || windowBytes > WINDOW_BYTES ? WINDOW / 2 : window.length >= BATCH && window[0]!.ready ? Infinity : null;
       if (due !== null) {
