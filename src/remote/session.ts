@@ -9,7 +9,7 @@ import { bootstrapCommand, uploadCommand, wrapExec } from './bootstrap.js';
 import type { CredentialStore } from './credentials.js';
 import { RemoteError } from './errors.js';
 import { shellQuote } from './quote.js';
-import type { SshConnection } from './ssh.js';
+import { channelOutcome, type SshConnection } from './ssh.js';
 import type { HelloResult } from '../agent/protocol.js';
 
 export interface HostTarget {
@@ -260,13 +260,7 @@ export function sshSession(target: HostTarget, connection: SshConnection, deps: 
     keepStdinOpen: true,
     async spawn(command) {
       const channel = await connection.open(command);
-      const done = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-        let exit = { code: null as number | null, signal: null as string | null };
-        channel.on('exit', (code: number | null, signal?: string) => {
-          exit = { code: code ?? null, signal: signal ?? null };
-        });
-        channel.on('close', () => resolve(exit));
-      });
+      const done = channelOutcome(channel);
       return {
         stdin: channel, stdout: channel, stderr: channel.stderr, done,
         kill: () => {

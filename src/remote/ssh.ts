@@ -37,6 +37,33 @@ export interface ChannelOutcome {
 /** sshd allows 10 sessions per connection by default; stay below it. */
 const CHANNELS_PER_CONNECTION = 8;
 
+const outcomes = new WeakMap<ClientChannel, Promise<ChannelOutcome>>();
+
+/**
+ * Starts listening for a channel's exit status and close the moment it exists, inside ssh2's exec callback. A
+ * command that ends at once (`true` on a quick host) has its exit-status, EOF and close parsed from the same read
+ * as the channel's opening, before code awaiting the channel could listen: the status would be lost, and with it
+ * the close, leaving the caller waiting. Output is not lost: the stream buffers it until read.
+ */
+function watch(channel: ClientChannel): ClientChannel {
+  outcomes.set(channel, new Promise((resolve) => {
+    let exit: ChannelOutcome = { code: null, signal: null };
+    channel.on('exit', (code: number | null, signal?: string) => {
+      exit = { code: code ?? null, signal: signal ?? null };
+    });
+    // A turn later: output that arrived with the close is then delivered to listeners attached meanwhile.
+    channel.on('close', () => setImmediate(() => resolve(exit)));
+  }));
+  return channel;
+}
+
+/** How a channel opened by an SshConnection ended: its exit status (or signal), once it has closed. */
+export function channelOutcome(channel: ClientChannel): Promise<ChannelOutcome> {
+  const outcome = outcomes.get(channel);
+  if (!outcome) throw new Error('channelOutcome: not a channel opened by SshConnection');
+  return outcome;
+}
+
 export class SshConnection {
   readonly #channels = new Limiter(CHANNELS_PER_CONNECTION);
   readonly #open = new Set<ClientChannel>();
@@ -61,7 +88,7 @@ export class SshConnection {
         }
         this.client.exec(command, (err, stream) => {
           if (err) reject(new RemoteError(this.target.name, 'command', `could not open a channel on ${this.target.name}: ${err.message}`));
-          else resolve(stream);
+          else resolve(watch(stream));
         });
       });
       this.#open.add(channel);
@@ -86,12 +113,12 @@ export class SshConnection {
           reject(new RemoteError(this.target.name, 'unreachable', `connection to ${this.target.name} is closed`));
           return;
         }
-        this.client.exec(command, (err, stream) => (err ? reject(new RemoteError(this.target.name, 'agent', `could not open a channel on ${this.target.name}: ${err.message}`)) : resolve(stream)));
+        this.client.exec(command, (err, stream) => (err ? reject(new RemoteError(this.target.name, 'agent', `could not open a channel on ${this.target.name}: ${err.message}`)) : resolve(watch(stream))));
       });
       this.#open.add(channel);
       channel.on('error', () => undefined);
       channel.stderr.on('error', () => undefined);
-      channel.once('close', () => {
+      void channelOutcome(channel).then(() => {
         this.#open.delete(channel);
         this.#channels.release();
       });
@@ -107,7 +134,6 @@ export class SshConnection {
     return this.withChannel(command, (channel) => new Promise((resolve) => {
       let stdout = '';
       let stderr = '';
-      let exit: ChannelOutcome = { code: null, signal: null };
       channel.on('data', (d: Buffer) => {
         const s = d.toString('utf8');
         stdout += s;
@@ -118,10 +144,7 @@ export class SshConnection {
         stderr += s;
         opts.onStderr?.(s);
       });
-      channel.on('exit', (code: number | null, signal?: string) => {
-        exit = { code: code ?? null, signal: signal ?? null };
-      });
-      channel.on('close', () => resolve({ ...exit, stdout, stderr }));
+      void channelOutcome(channel).then((exit) => resolve({ ...exit, stdout, stderr }));
       channel.end(opts.stdin ?? '');
     }));
   }

@@ -1,6 +1,7 @@
 // The remote engine against real OpenSSH hosts (each in its own namespaces), through the real CLI.
 import { spawn } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runOk, tempHome, binPath } from '../helpers/cli.js';
@@ -62,6 +63,50 @@ describe.skipIf(skip !== undefined)(`remote engine on real SSH hosts${skip ? ` (
     expect(hosts).toHaveLength(2);
     for (const h of hosts) expect(h).toMatchObject({ ok: true, changed: true, error: null, exit_code: 0, stdout: 'it works $HOME\n' });
     expect(lines[lines.length - 1]).toMatchObject({ type: 'summary', hosts: 2, ok: 2, failed: 0, exit_code: 0 });
+  });
+
+  it('keeps the exit status and output of a command that ends at once, even read in one chunk with the channel opening', async () => {
+    // A proxy in front of r1 passes on what sshd sends in batches, as a busy controller would read it: the
+    // reply that opens the channel, the output, the exit status and the close then arrive in one read.
+    const proxy = net.createServer((down) => {
+      const up = net.connect(22, ip('r1'));
+      let held: Buffer[] = [];
+      let timer: NodeJS.Timeout | null = null;
+      down.pipe(up);
+      up.on('data', (d: Buffer) => {
+        held.push(d);
+        timer ??= setTimeout(() => {
+          down.write(Buffer.concat(held));
+          held = [];
+          timer = null;
+        }, 20);
+      });
+      const end = () => {
+        down.destroy();
+        up.destroy();
+      };
+      up.on('close', end).on('error', end);
+      down.on('close', end).on('error', end);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as AddressInfo).port;
+      const viaHome = tempHome();
+      const r1Key = readFileSync(fleet.knownHostsFile, 'utf8').split('\n').find((l) => l.startsWith(`${ip('r1')} `))!.split(' ').slice(1).join(' ');
+      const knownHosts = path.join(viaHome, 'known_hosts');
+      writeFileSync(knownHosts, `[127.0.0.1]:${port} ${r1Key}\n`);
+      const inv = path.join(viaHome, 'fleet.yml');
+      writeFileSync(inv, `clusters:\n  lab:\n    hosts:\n      - { name: via, ip: 127.0.0.1, ssh: { user: root, port: ${port}, key: ${fleet.keyFile} } }\n`);
+      const viaEnv = { PROMANAGER_KNOWN_HOSTS: knownHosts };
+      await runOk(['inventory', 'import', inv], { home: viaHome, env: viaEnv });
+      for (let i = 0; i < 5; i++) {
+        const r = await runCli(['exec', '--json', '--timeout', '15', '--', 'printf x; exit 7'], { home: viaHome, env: viaEnv });
+        const host = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'host');
+        expect(host).toMatchObject({ ok: false, exit_code: 7, stdout: 'x', error: 'exit code 7' });
+      }
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it('reports partial failure with exit 4 and re-runs only the failed hosts with --limit @failed', async () => {
