@@ -119,26 +119,10 @@ export function isoNs(ns: bigint): string {
   return `${lastPrefix}.${frac.toString().padStart(9, '0')}Z`;
 }
 
-/** The entry for `stats`, with the attributes `wanted` (sha256 is filled in later by the hasher). */
-export function entryFromStats(file: string, stats: BigIntStats, wanted: ReadonlySet<FimAttribute>, linkTarget: string | null, ino = stats.ino.toString()): FimEntry {
-  const type = entryType(Number(stats.mode));
-  const entry: FimEntry = { path: file, type };
-  if (wanted.has('sha256')) entry.sha256 = null;
-  if (wanted.has('size')) entry.size = type === 'dir' ? null : Number(stats.size);
-  if (wanted.has('mode')) entry.mode = (Number(stats.mode) & 0o7777).toString(8).padStart(4, '0');
-  if (wanted.has('uid')) entry.uid = Number(stats.uid);
-  if (wanted.has('gid')) entry.gid = Number(stats.gid);
-  if (wanted.has('mtime')) entry.mtime = isoNs(stats.mtimeNs);
-  if (wanted.has('ctime')) entry.ctime = isoNs(stats.ctimeNs);
-  if (wanted.has('inode')) entry.inode = ino;
-  if (wanted.has('target')) entry.target = linkTarget;
-  return entry;
-}
-
 /**
- * The JSON line of the entry entryFromStats would make, written directly: exactly JSON.stringify of that object
- * (same keys, same order), without building it. A scan compares this text with the baseline's line and builds
- * the entry only for a path that differs.
+ * The entry for `stats` as its JSON line, with the attributes `wanted` in the canonical order (sha256 null: the
+ * hasher fills it in). Written directly, without building the object: a scan compares this text with the
+ * baseline's line and builds the entry (JSON.parse) only for a path that differs.
  */
 export function entryLine(file: string, stats: BigIntStats, wanted: ReadonlySet<FimAttribute>, linkTarget: string | null, ino = stats.ino.toString()): string {
   const mode = Number(stats.mode);

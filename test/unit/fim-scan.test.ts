@@ -1,11 +1,11 @@
 // The host side of FIM on a real temporary tree: walking, hashing, baselines and checks.
-import { chmodSync, lstatSync, mkdirSync, readlinkSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, type BigIntStats, mkdirSync, readlinkSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FIM_ATTRIBUTES, comparePaths, entryFromStats, entryLine, isoNs, type DriftEntry, type FimAttribute, type FimPolicySpec } from '../../src/agent/fim-entry.js';
+import { FIM_ATTRIBUTES, comparePaths, entryLine, entryType, isoNs, type DriftEntry, type FimAttribute, type FimEntry, type FimPolicySpec } from '../../src/agent/fim-entry.js';
 import { checkAgainst, takeBaseline } from '../../src/agent/fim-run.js';
 import { linePath, readEntries } from '../../src/agent/fim-lines.js';
 import { sameLine } from '../../src/agent/fim-scan.js';
@@ -225,6 +225,22 @@ describe('timestamps', () => {
     for (const ns of samples) expect(isoNs(ns)).toBe(reference(ns));
   });
 });
+
+/** The entry as an object, built field by field: what entryLine must serialise to, byte for byte. */
+function entryFromStats(file: string, stats: BigIntStats, wanted: ReadonlySet<FimAttribute>, linkTarget: string | null): FimEntry {
+  const type = entryType(Number(stats.mode));
+  const entry: FimEntry = { path: file, type };
+  if (wanted.has('sha256')) entry.sha256 = null;
+  if (wanted.has('size')) entry.size = type === 'dir' ? null : Number(stats.size);
+  if (wanted.has('mode')) entry.mode = (Number(stats.mode) & 0o7777).toString(8).padStart(4, '0');
+  if (wanted.has('uid')) entry.uid = Number(stats.uid);
+  if (wanted.has('gid')) entry.gid = Number(stats.gid);
+  if (wanted.has('mtime')) entry.mtime = isoNs(stats.mtimeNs);
+  if (wanted.has('ctime')) entry.ctime = isoNs(stats.ctimeNs);
+  if (wanted.has('inode')) entry.inode = stats.ino.toString();
+  if (wanted.has('target')) entry.target = linkTarget;
+  return entry;
+}
 
 describe('entry lines', () => {
   it('are exactly JSON.stringify of the entry, for every type, odd names and any attribute set', () => {
