@@ -4,7 +4,7 @@ import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runOk, tempHome } from '../helpers/cli.js';
-import { startFleet, testHostsUnavailableReason, type TestFleet } from '../fixtures/testhosts.js';
+import { startFleet, testHostsUnavailableReason, type TestFleet, testDir } from '../fixtures/testhosts.js';
 import { startMirror, type Mirror } from '../fixtures/mirror.js';
 
 const skip = testHostsUnavailableReason();
@@ -69,7 +69,7 @@ describe.skipIf(skip !== undefined)(`config on real hosts${skip ? ` (skipped: ${
 
   beforeAll(async () => {
     [fleet, mirror] = await Promise.all([
-      startFleet(['c1', 'c2', 'c3'].map((name) => ({ name })), { dir: '/tmp/pm-testhosts-config', firstIp: 100 }),
+      startFleet(['c1', 'c2', 'c3'].map((name) => ({ name })), { dir: testDir('pm-testhosts-config'), firstIp: 100 }),
       startMirror([{ component: 'prometheus', version: '2.42.0' }, { component: 'alertmanager', version: '0.25.0' }, { component: 'node_exporter', version: '1.5.0' }]),
     ]);
     home = tempHome();

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runOk, tempHome } from '../helpers/cli.js';
-import { startFleet, testHostsUnavailableReason, type TestFleet } from '../fixtures/testhosts.js';
+import { startFleet, testHostsUnavailableReason, type TestFleet, testDir } from '../fixtures/testhosts.js';
 
 const skip = testHostsUnavailableReason();
 
@@ -38,7 +38,7 @@ describe.skipIf(skip !== undefined)(`fim on real SSH hosts${skip ? ` (skipped: $
   const changesOf = (hosts: HostJson[], host: string) => Object.fromEntries(hosts.find((h) => h.host === host)!.policies[0]!.changes.map((c) => [c.path, c]));
 
   beforeAll(async () => {
-    fleet = await startFleet([{ name: 'f1', cron: true }, { name: 'f2' }, { name: 'f3ops', user: 'ops' }], { dir: '/tmp/pm-testhosts-fim', firstIp: 60 });
+    fleet = await startFleet([{ name: 'f1', cron: true }, { name: 'f2' }, { name: 'f3ops', user: 'ops' }], { dir: testDir('pm-testhosts-fim'), firstIp: 60 });
     await Promise.all(fleet.hosts.map((h) => fleet.exec(h.name, TREE)));
     home = tempHome('pm-fim-');
     const inv = path.join(home, 'fleet.yml');

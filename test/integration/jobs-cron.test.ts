@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runOk, tempHome } from '../helpers/cli.js';
-import { startFleet, testHostsUnavailableReason, type TestFleet } from '../fixtures/testhosts.js';
+import { startFleet, testHostsUnavailableReason, type TestFleet, testDir } from '../fixtures/testhosts.js';
 
 const skip = testHostsUnavailableReason();
 const TICK_WAIT_MS = 80_000;
@@ -17,7 +17,7 @@ describe.skipIf(skip !== undefined)(`slow: a real cron tick runs a scheduled job
   const ok = (args: string[]) => runOk(args, { home, env });
 
   beforeAll(async () => {
-    fleet = await startFleet([{ name: 'c1', cron: true }], { dir: '/tmp/pm-testhosts-jobs', firstIp: 80 });
+    fleet = await startFleet([{ name: 'c1', cron: true }], { dir: testDir('pm-testhosts-jobs'), firstIp: 80 });
     home = tempHome('pm-jobs-cron-');
     const inv = path.join(home, 'fleet.yml');
     writeFileSync(inv, `clusters:\n  lab:\n    hosts:\n      - { name: c1, ip: ${fleet.hosts[0]!.ip}, ssh: { user: root, key: ${fleet.keyFile} } }\n`);

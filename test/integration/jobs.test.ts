@@ -6,10 +6,10 @@ import { createServer, connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runOk, tempHome } from '../helpers/cli.js';
-import { startFleet, testHostsUnavailableReason, type TestFleet } from '../fixtures/testhosts.js';
+import { startFleet, testHostsUnavailableReason, type TestFleet, testIp, testDir } from '../fixtures/testhosts.js';
 
 const skip = testHostsUnavailableReason();
-const LATE_IP = '127.0.1.89';
+const LATE_IP = testIp(89);
 
 type Json = Record<string, unknown>;
 const ndjson = (text: string): Json[] => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json);
@@ -58,7 +58,7 @@ describe.skipIf(skip !== undefined)(`jobs on real SSH hosts${skip ? ` (skipped: 
       { name: 'j3nocron' },
       { name: 'j4ops', user: 'ops' },
       { name: 'j5late' },
-    ], { dir: '/tmp/pm-testhosts-jobs', firstIp: 80 });
+    ], { dir: testDir('pm-testhosts-jobs'), firstIp: 80 });
     // A host without cron: the binary gone from its (copy-on-write) root only.
     await fleet.exec('j3nocron', 'rm -f /usr/sbin/cron');
     // The fixture empties the crontab spool as root:root 0755; Debian's is root:crontab 1730, which crontab(1)

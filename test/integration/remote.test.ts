@@ -5,7 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runOk, tempHome, binPath } from '../helpers/cli.js';
-import { startFleet, startHangListener, testHostsUnavailableReason, type TestFleet } from '../fixtures/testhosts.js';
+import { startFleet, startHangListener, testHostsUnavailableReason, type TestFleet, testIp } from '../fixtures/testhosts.js';
 
 const skip = testHostsUnavailableReason();
 /** Live (not zombie) processes of the test commands below: `sleep 300`, `sleep 301`, `sleep 120`. */
@@ -26,7 +26,7 @@ describe.skipIf(skip !== undefined)(`remote engine on real SSH hosts${skip ? ` (
       { name: 'r4ops', user: 'ops', sudo: 'nopasswd' },
       { name: 'r5pw', user: 'pw', sudo: { password: 'secret' } },
     ], { firstIp: 20 });
-    hang = await startHangListener('127.0.1.98');
+    hang = await startHangListener(testIp(98));
     home = tempHome();
     const inv = path.join(home, 'fleet.yml');
     writeFileSync(inv, [
@@ -41,8 +41,8 @@ describe.skipIf(skip !== undefined)(`remote engine on real SSH hosts${skip ? ` (
       `      - { name: r3nonode, ip: ${ip('r3nonode')}, labels: { role: node } }`,
       `      - { name: r4ops, ip: ${ip('r4ops')}, ssh: { user: ops, become: true } }`,
       `      - { name: r5pw, ip: ${ip('r5pw')}, ssh: { user: pw, become: true } }`,
-      '      - { name: down, ip: 127.0.1.99 }',
-      '      - { name: hang, ip: 127.0.1.98 }',
+      `      - { name: down, ip: ${testIp(99)} }`,
+      `      - { name: hang, ip: ${testIp(98)} }`,
       '',
     ].join('\n'));
     env = { PROMANAGER_KNOWN_HOSTS: fleet.knownHostsFile };

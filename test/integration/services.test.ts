@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runOk, tempHome } from '../helpers/cli.js';
-import { startFleet, testHostsUnavailableReason, type TestFleet } from '../fixtures/testhosts.js';
+import { startFleet, testHostsUnavailableReason, type TestFleet, testDir } from '../fixtures/testhosts.js';
 import { startMirror, type Mirror } from '../fixtures/mirror.js';
 import { planService } from '../../src/components/service-plan.js';
 
@@ -34,7 +34,7 @@ describe.skipIf(skip !== undefined)(`services on real hosts${skip ? ` (skipped: 
 
   beforeAll(async () => {
     [fleet, mirror] = await Promise.all([
-      startFleet(names.map((name) => ({ name })), { dir: '/tmp/pm-testhosts-svc', firstIp: 40 }),
+      startFleet(names.map((name) => ({ name })), { dir: testDir('pm-testhosts-svc'), firstIp: 40 }),
       startMirror([
         { component: 'prometheus', version: '2.42.0' },
         { component: 'prometheus', version: '2.42.1' },

@@ -4,10 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canRunTestHosts, startFleet, startHangListener, testHostsUnavailableReason } from '../fixtures/testhosts.js';
+import { canRunTestHosts, startFleet, startHangListener, testHostsUnavailableReason, testIp, testDir } from '../fixtures/testhosts.js';
 import type { TestFleet, TestHost } from '../fixtures/testhosts.js';
 
-const DIR = '/tmp/pm-testhosts-selftest';
+const DIR = testDir('pm-testhosts-selftest');
 const reason = testHostsUnavailableReason();
 const title = canRunTestHosts() ? 'test hosts fixture' : `test hosts fixture (skipped: ${reason})`;
 
@@ -91,7 +91,7 @@ describe.skipIf(!canRunTestHosts())(title, () => {
   });
 
   it('gives every host its own address, hostname and ssh login', async () => {
-    expect(fleet.hosts.map((h) => h.ip)).toEqual(['127.0.1.10', '127.0.1.11', '127.0.1.12']);
+    expect(fleet.hosts.map((h) => h.ip)).toEqual([testIp(10), testIp(11), testIp(12)]);
     for (const h of fleet.hosts) {
       const r = await ssh(h, 'hostname');
       expect(r, r.stderr).toMatchObject({ code: 0 });
@@ -186,12 +186,12 @@ describe.skipIf(!canRunTestHosts())(title, () => {
   });
 
   it('startHangListener accepts TCP but never sends a banner', async () => {
-    const listener = await startHangListener('127.0.1.50');
+    const listener = await startHangListener(testIp(50));
     try {
       const got = await new Promise<{ connected: boolean; data: string }>((resolve, reject) => {
         let data = '';
         let connected = false;
-        const s = connect({ host: '127.0.1.50', port: 22 });
+        const s = connect({ host: testIp(50), port: 22 });
         s.on('connect', () => {
           connected = true;
           s.write('SSH-2.0-probe\r\n');
