@@ -19,9 +19,9 @@ export const metricsName = (policy: string) => `promanager-fim-${policy}`;
 export function metricsBody(policy: string, changed: number, unknown: number, at: Date): string {
   const labels = { policy };
   return [
-    gauge('promanager_fim_changed_files', 'Paths added, removed or modified against the promanager FIM baseline at the last scheduled check.', [{ labels, value: changed }]),
-    gauge('promanager_fim_unknown_files', 'Paths whose state the last scheduled FIM check could not establish (unreadable, vanished, I/O error).', [{ labels, value: unknown }]),
-    gauge('promanager_fim_last_check_timestamp_seconds', 'When the last scheduled FIM check completed, seconds since the epoch.', [{ labels, value: Math.floor(at.getTime() / 1000) }]),
+    gauge('promanager_fim_changed_files', 'Paths added, removed or modified against the promanager FIM baseline, not accepted, at the last check (scheduled or on demand) or accept.', [{ labels, value: changed }]),
+    gauge('promanager_fim_unknown_files', 'Paths whose state the last FIM check could not establish (unreadable, vanished, I/O error).', [{ labels, value: unknown }]),
+    gauge('promanager_fim_last_check_timestamp_seconds', 'When the last FIM check (scheduled or on demand) completed, seconds since the epoch.', [{ labels, value: Math.floor(at.getTime() / 1000) }]),
   ].join('');
 }
 
@@ -38,7 +38,7 @@ export async function scheduledCheck(args: string[]): Promise<number> {
     return 2;
   }
   const f = files(dir);
-  const { spec, baseline_sha256 } = JSON.parse(readFileSync(f.policy, 'utf8')) as PolicyFile;
+  const { spec, baseline_sha256, textfile_dir } = JSON.parse(readFileSync(f.policy, 'utf8')) as PolicyFile;
   const release = tryLock(dir);
   if (!release) {
     process.stderr.write(`${new Date().toISOString()} fim-check ${spec.name}: the previous check is still running; skipped\n`);
@@ -67,7 +67,7 @@ export async function scheduledCheck(args: string[]): Promise<number> {
     const counts = { added: outcome.added, removed: outcome.removed, modified: outcome.modified, unknown: outcome.unknown };
     appendJournal(dir, [...events, run(null, counts, outcome.report.duration_ms)]);
     writeAtomicSync(f.drift, keys.length ? `${keys.join('\n')}\n` : '', 0o600);
-    writeTextfileMetrics(metricsName(spec.name), metricsBody(spec.name, counts.added + counts.removed + counts.modified, counts.unknown, new Date()));
+    writeTextfileMetrics(metricsName(spec.name), metricsBody(spec.name, counts.added + counts.removed + counts.modified, counts.unknown, new Date()), textfile_dir ?? null);
     return 0;
   } finally {
     release();
@@ -98,26 +98,39 @@ export interface ScheduleResult {
   changed: boolean;
   where: string;
   command: string;
+  /** false: cron is installed but no daemon runs, so the entry will not fire (warned about, like jobs) */
+  cron_running?: boolean | null;
 }
 
-export async function installSchedule(spec: FimPolicySpec, baselineSha256: string, schedule: string): Promise<ScheduleResult> {
+export async function installSchedule(spec: FimPolicySpec, baselineSha256: string, schedule: string, textfileDir: string | null = null): Promise<ScheduleResult> {
   const dir = policyDir(spec.name);
   if (!(await hasBaseline(dir, baselineSha256))) return { need_baseline: true, changed: false, where: '', command: '' };
   const cron = cronAvailable();
   if (!cron.ok) throw new Error(cron.reason ?? 'cron is not available on this host');
   const agent = await stableAgentCopy();
-  writeAtomicSync(files(dir).policy, JSON.stringify({ spec, baseline_sha256: baselineSha256 } satisfies PolicyFile), 0o600);
+  const before = readPolicyFile(files(dir).policy);
+  // Metrics left where the policy no longer writes would go stale.
+  if (before && (before.textfile_dir ?? null) !== textfileDir) removeTextfileMetrics(metricsName(spec.name), before.textfile_dir ?? null);
+  writeAtomicSync(files(dir).policy, JSON.stringify({ spec, baseline_sha256: baselineSha256, textfile_dir: textfileDir } satisfies PolicyFile), 0o600);
   const ionice = findOnPath('ionice');
   const argv = ['nice', '-n', '10', ...(ionice ? [ionice, '-c', '3'] : []), process.execPath, agent, 'fim-check', dir];
   const command = `${argv.map(shellQuote).join(' ')} >>${shellQuote(files(dir).log)} 2>&1`;
   const installed = installCronEntry({ id: cronId(spec.name), schedule, command });
-  return { ...installed, command };
+  return { ...installed, command, cron_running: cron.daemonRunning ?? null };
+}
+
+function readPolicyFile(file: string): PolicyFile | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PolicyFile;
+  } catch {
+    return null;
+  }
 }
 
 export function removeSchedule(policy: string): { changed: boolean; where: string } {
   const removed = removeCronEntry(cronId(policy));
-  const metrics = removeTextfileMetrics(metricsName(policy));
   const policyFile = files(policyDir(policy)).policy;
+  const metrics = removeTextfileMetrics(metricsName(policy), readPolicyFile(policyFile)?.textfile_dir ?? null);
   if (existsSync(policyFile)) renameSync(policyFile, `${policyFile}.unscheduled`);
   return { changed: removed.changed || metrics, where: removed.where };
 }

@@ -15,6 +15,8 @@ import type { DriftEntry, FimPolicySpec } from './fim-entry.js';
 export interface PolicyFile {
   spec: FimPolicySpec;
   baseline_sha256: string;
+  /** node_exporter's textfile directory for this policy's metrics (null or absent: the default) */
+  textfile_dir?: string | null;
 }
 
 /** A line of a host journal. Events carry the whole drift entry so the controller can accept them later. */

@@ -6,7 +6,9 @@ import { AgentFailure } from './handlers.js';
 import { FIM_ATTRIBUTES, type DriftEntry, type FimAttribute, type FimPolicySpec } from './fim-entry.js';
 import { files, hasBaseline, policyDir, putBaselineChunk, readJournal, validPolicyName } from './fim-host.js';
 import { checkAgainst, takeBaseline } from './fim-run.js';
-import { installSchedule, removeSchedule, scheduledCheck } from './fim-cron.js';
+import { installSchedule, metricsBody, metricsName, removeSchedule, scheduledCheck } from './fim-cron.js';
+import { alignTextfileDir } from './textfile-align.js';
+import { textfileDirParam, writeTextfileMetrics } from './textfile.js';
 
 // Kept under V8's large-object size once base64-encoded: big strings would pile up in the controller's old
 // generation until a major GC, and its memory would grow with the baseline instead of staying flat.
@@ -109,7 +111,21 @@ export const fimHandlers: Record<string, Handler> = {
     const drift = batcher<DriftEntry>((b) => ctx.emit('drift', b), DRIFT_EVENT_ENTRIES);
     const outcome = await checkAgainst(spec, files(dir).baseline, p.full === true, (d) => drift.add(d));
     drift.flush();
-    return outcome;
+    if (outcome.limit) return outcome;
+    // An on-demand check publishes what it found at once: alerts need not wait for the next cron tick.
+    const textfileDir = textfileDirParam(p.textfile_dir);
+    alignTextfileDir(textfileDir);
+    const textfile = writeTextfileMetrics(metricsName(spec.name), metricsBody(spec.name, outcome.added + outcome.removed + outcome.modified, outcome.unknown, new Date()), textfileDir);
+    return { ...outcome, textfile };
+  },
+
+  /** After `fim accept`: what is still not accepted of the latest check, so an alert clears at once. */
+  fim_metrics: (params) => {
+    const p = record(params);
+    const policy = policyName(p.policy);
+    const textfileDir = textfileDirParam(p.textfile_dir);
+    alignTextfileDir(textfileDir);
+    return { textfile: writeTextfileMetrics(metricsName(policy), metricsBody(policy, count(p.changed, 'changed'), count(p.unknown, 'unknown'), new Date()), textfileDir) };
   },
 
   /** The controller's baseline, in pieces, when the host copy is missing or is not the controller's. */
@@ -129,7 +145,9 @@ export const fimHandlers: Record<string, Handler> = {
     const p = record(params);
     if (typeof p.schedule !== 'string') throw new AgentFailure('bad_request', 'schedule must be a cron expression');
     try {
-      return await installSchedule(parseSpec(p.spec), sha256Param(p.baseline_sha256), p.schedule);
+      const textfileDir = textfileDirParam(p.textfile_dir);
+      alignTextfileDir(textfileDir);
+      return await installSchedule(parseSpec(p.spec), sha256Param(p.baseline_sha256), p.schedule, textfileDir);
     } catch (err) {
       if (err instanceof AgentFailure) throw err;
       throw new AgentFailure('failed', (err as Error).message);

@@ -2,7 +2,7 @@
 // formatting rule both sides must agree on (how capped output is kept).
 //
 //   job_stage    { sha256, content? }  -> { present, path }   script bodies are content-addressed on the host
-//   job_run      { spec }              -> JobRunResult         events: 'output' { stream, text }
+//   job_run      { spec, textfile_dir } -> JobRunResult        events: 'output' { stream, text }
 //   job_schedule { spec, schedule, keep_runs } -> ScheduleResult
 //   job_unschedule { job }             -> UnscheduleResult
 //   job_collect  { job, known }        -> { records }          scheduled-run records the controller lacks
@@ -51,6 +51,8 @@ export interface JobRunResult {
   truncated: boolean;
   /** when truncated: the last part of the output (the first max_output_bytes were streamed) */
   tail: string;
+  /** the metrics file this run updated (node_exporter's textfile directory) */
+  textfile?: string;
 }
 
 export interface ScheduleParams {

@@ -7,24 +7,12 @@ import { cronAvailable, installCronEntry, removeCronEntry } from './cron.js';
 import { AgentFailure } from './handlers.js';
 import { JOB_METRICS, type ScheduleParams, type ScheduleResult, type UnscheduleResult } from './jobs-protocol.js';
 import { runJobScript, type ScriptRun } from './jobs-runner.js';
-import { checkJobName, jobDir, readJobFile, readJobFileIfAny, readLastSuccess, recordRun, removeJobFile, runSucceeded, scriptPath, writeJobFile } from './jobs-store.js';
-import { gauge, removeTextfileMetrics, textfileDir, writeTextfileMetrics } from './textfile.js';
+import { checkJobName, jobDir, readJobFile, readJobFileIfAny, readLastSuccess, recordRun, recordSuccess, removeJobFile, runSucceeded, scriptPath, writeJobFile } from './jobs-store.js';
+import { gauge, metricsFile, removeTextfileMetrics, writeTextfileMetrics } from './textfile.js';
 
 const cronId = (job: string) => `job-${job}`;
-const metricsName = (job: string) => `promanager_job_${job}`;
-
-/** The textfile helpers read their directory from the environment: a job's own directory applies around `work`. */
-function inTextfileDir<T>(dir: string | null, work: () => T): T {
-  if (dir === null) return work();
-  const saved = process.env.PROMANAGER_TEXTFILE_DIR;
-  process.env.PROMANAGER_TEXTFILE_DIR = dir;
-  try {
-    return work();
-  } finally {
-    if (saved === undefined) delete process.env.PROMANAGER_TEXTFILE_DIR;
-    else process.env.PROMANAGER_TEXTFILE_DIR = saved;
-  }
-}
+export const jobMetricsName = (job: string) => `promanager_job_${job}`;
+const metricsName = jobMetricsName;
 
 /** Agent-local: the agent bundle cannot reach the controller's quoting helper, and a cron line is a shell line. */
 function shQuote(arg: string): string {
@@ -51,10 +39,10 @@ export function scheduleJob(params: ScheduleParams): ScheduleResult {
   const script = scriptPath(params.spec.script_sha256);
   if (!existsSync(script)) throw new AgentFailure('not_found', `script ${params.spec.script_sha256} is not staged on this host`);
   const dir = jobDir(job);
-  const textfile = inTextfileDir(params.textfile_dir, () => path.join(textfileDir(), `${metricsName(job)}.prom`));
+  const textfile = metricsFile(metricsName(job), params.textfile_dir);
   // Metrics left in a directory the job no longer writes to would go stale and alert forever.
   const before = readJobFileIfAny(dir);
-  if (before && before.textfile_dir !== params.textfile_dir) inTextfileDir(before.textfile_dir, () => removeTextfileMetrics(metricsName(job)));
+  if (before && before.textfile_dir !== params.textfile_dir) removeTextfileMetrics(metricsName(job), before.textfile_dir);
   const specChanged = writeJobFile({ spec: params.spec, schedule: params.schedule, keep_runs: params.keep_runs, script_path: script, textfile_dir: params.textfile_dir });
   const entry = installCronEntry({ id: cronId(job), schedule: params.schedule, command: cronCommand(flock, dir) });
   return { changed: specChanged || entry.changed, where: entry.where, cron_running: cron.daemonRunning ?? null, job_dir: dir, textfile };
@@ -64,7 +52,7 @@ export function unscheduleJob(job: string): UnscheduleResult {
   checkJobName(job);
   const entry = removeCronEntry(cronId(job));
   const scheduled = readJobFileIfAny(jobDir(job));
-  const metrics = inTextfileDir(scheduled?.textfile_dir ?? null, () => removeTextfileMetrics(metricsName(job)));
+  const metrics = removeTextfileMetrics(metricsName(job), scheduled?.textfile_dir ?? null);
   const spec = removeJobFile(job);
   return { changed: entry.changed || metrics || spec, where: entry.where };
 }
@@ -74,10 +62,10 @@ export function jobMetrics(job: string, run: Pick<ScriptRun, 'exit_code' | 'time
   const seconds = (iso: string) => Date.parse(iso) / 1000;
   return [
     // A run killed by a signal or the timeout has no exit code: -1 still reads as "not 0" in an alert.
-    gauge(JOB_METRICS.exitCode, 'Exit code of the last scheduled run of a promanager job (-1: killed or timed out).', [{ labels, value: run.timed_out || run.exit_code === null ? -1 : run.exit_code }]),
-    gauge(JOB_METRICS.lastSuccess, 'When the last successful scheduled run of a promanager job ended (0: never).', [{ labels, value: lastSuccessAt ? seconds(lastSuccessAt) : 0 }]),
-    gauge(JOB_METRICS.duration, 'How long the last scheduled run of a promanager job took.', [{ labels, value: run.duration_ms / 1000 }]),
-    gauge(JOB_METRICS.lastRun, 'When the last scheduled run of a promanager job ended.', [{ labels, value: seconds(run.ended_at) }]),
+    gauge(JOB_METRICS.exitCode, 'Exit code of the last run (scheduled or on demand) of a promanager job (-1: killed or timed out).', [{ labels, value: run.timed_out || run.exit_code === null ? -1 : run.exit_code }]),
+    gauge(JOB_METRICS.lastSuccess, 'When the last successful run of a promanager job ended (0: never).', [{ labels, value: lastSuccessAt ? seconds(lastSuccessAt) : 0 }]),
+    gauge(JOB_METRICS.duration, 'How long the last run of a promanager job took.', [{ labels, value: run.duration_ms / 1000 }]),
+    gauge(JOB_METRICS.lastRun, 'When the last run of a promanager job ended.', [{ labels, value: seconds(run.ended_at) }]),
   ].join('');
 }
 
@@ -88,7 +76,16 @@ export async function runScheduled(args: string[]): Promise<number> {
   const job = readJobFile(dir);
   const run = await runJobScript(job.spec, job.script_path);
   recordRun(dir, job, run);
-  const lastSuccess = runSucceeded(run) ? run.ended_at : readLastSuccess(dir);
-  inTextfileDir(job.textfile_dir ?? null, () => writeTextfileMetrics(metricsName(job.spec.job), jobMetrics(job.spec.job, run, lastSuccess)));
+  publishJobMetrics(job.spec.job, run, job.textfile_dir ?? null);
   return 0;
+}
+
+/**
+ * Every run, scheduled or on demand, publishes the job's metrics, so an alert follows `job run` at once instead
+ * of the next cron tick. `dir` is the textfile directory in force (null: the default).
+ */
+export function publishJobMetrics(job: string, run: ScriptRun, dir: string | null): string {
+  const jobDirectory = jobDir(job);
+  if (runSucceeded(run)) recordSuccess(jobDirectory, run.ended_at);
+  return writeTextfileMetrics(metricsName(job), jobMetrics(job, run, readLastSuccess(jobDirectory)), dir);
 }

@@ -102,6 +102,11 @@ export function readLastSuccess(dir: string): string | null {
   }
 }
 
+/** The last success outlives the run records kept; on-demand runs count too. */
+export function recordSuccess(dir: string, at: string): void {
+  writeJson(path.join(dir, 'status.json'), { last_success_at: at });
+}
+
 export function runSucceeded(run: Pick<ScriptRun, 'exit_code' | 'timed_out'>): boolean {
   return run.exit_code === 0 && !run.timed_out;
 }
@@ -119,7 +124,7 @@ export function recordRun(dir: string, job: ScheduledJob, run: ScriptRun): HostR
   };
   writeFileAtomic({ path: path.join(runs, `${id}.log`), content: Buffer.from(keptOutput(run)).toString('base64'), mode: 0o600 });
   writeJson(path.join(runs, `${id}.json`), record);
-  if (runSucceeded(run)) writeJson(path.join(dir, 'status.json'), { last_success_at: run.ended_at });
+  if (runSucceeded(run)) recordSuccess(dir, run.ended_at);
   for (const old of recordIds(dir).slice(0, -Math.max(1, job.keep_runs))) {
     rmSync(path.join(runs, `${old}.json`), { force: true });
     rmSync(path.join(runs, `${old}.log`), { force: true });

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { AgentFailure, type Handler } from './handlers.js';
 import type { CollectParams, JobRunResult, JobSpec, ScheduleParams, StageParams } from './jobs-protocol.js';
 import { runJobScript } from './jobs-runner.js';
-import { runScheduled, scheduleJob, unscheduleJob } from './jobs-scheduled.js';
+import { publishJobMetrics, runScheduled, scheduleJob, unscheduleJob } from './jobs-scheduled.js';
+import { alignTextfileDir } from './textfile-align.js';
+import { textfileDirParam } from './textfile.js';
 import { checkJobName, collectRecords, scriptPath, stageScript } from './jobs-store.js';
 
 function params<T>(value: unknown, required: string[]): T {
@@ -27,16 +29,21 @@ function checkSpec(spec: JobSpec): JobSpec {
 export const jobHandlers: Record<string, Handler> = {
   job_stage: (p) => stageScript(params<StageParams>(p, ['sha256'])),
   job_run: async (p, ctx): Promise<JobRunResult> => {
-    const spec = checkSpec(params<{ spec: JobSpec }>(p, ['spec']).spec);
+    const rp = params<{ spec: JobSpec; textfile_dir?: string | null }>(p, ['spec']);
+    const spec = checkSpec(rp.spec);
     const script = scriptPath(spec.script_sha256);
     if (!existsSync(script)) throw new AgentFailure('not_found', `script ${spec.script_sha256} is not staged on this host`);
     // The head is streamed as it comes; only the tail travels in the result.
     const { head: _streamed, ...result } = await runJobScript(spec, script, (event) => ctx.emit('output', event));
-    return result;
+    const dir = textfileDirParam(rp.textfile_dir);
+    alignTextfileDir(dir);
+    return { ...result, textfile: publishJobMetrics(spec.job, { ...result, head: '' }, dir) };
   },
   job_schedule: (p) => {
     const sp = params<ScheduleParams>(p, ['spec', 'schedule', 'keep_runs']);
-    return scheduleJob({ ...sp, spec: checkSpec(sp.spec), textfile_dir: sp.textfile_dir ?? null });
+    const dir = textfileDirParam(sp.textfile_dir);
+    alignTextfileDir(dir);
+    return scheduleJob({ ...sp, spec: checkSpec(sp.spec), textfile_dir: dir });
   },
   job_unschedule: (p) => unscheduleJob(params<{ job: string }>(p, ['job']).job),
   job_collect: (p) => {

@@ -4,11 +4,12 @@
 // Every step checks first, so running it again changes nothing.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { ServiceSpec } from './service-spec.js';
 import { writeFileAtomic } from './files.js';
 import { systemdRunning } from './service-runtime.js';
+import { createdUserMarker, currentWho } from './layout.js';
 
 function isRoot(): boolean {
   return process.getuid?.() === 0;
@@ -31,7 +32,35 @@ function ensureUser(user: string, steps: string[]): void {
   }
   const nologin = ['/usr/sbin/nologin', '/sbin/nologin', '/bin/false'].find((p) => existsSync(p)) ?? '/bin/false';
   execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', nologin, '--user-group', user], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Remembered, so `uninstall --purge` removes only users promanager made (Debian's `prometheus` user stays).
+  const marker = createdUserMarker(currentWho(), user);
+  mkdirSync(path.dirname(marker), { recursive: true, mode: 0o700 });
+  writeFileAtomic({ path: marker, content: Buffer.from(`${new Date().toISOString()}\n`).toString('base64'), mode: 0o600 });
   steps.push(`created system user ${user}`);
+}
+
+/** Removes a system user promanager created (and its group); a user it found already there stays. */
+export function removeCreatedUser(user: string, steps: string[]): boolean {
+  const marker = createdUserMarker(currentWho(), user);
+  if (!existsSync(marker)) return false;
+  let exists = true;
+  try {
+    execFileSync('id', ['-u', user], { stdio: 'ignore' });
+  } catch {
+    exists = false; // removed by hand meanwhile
+  }
+  if (exists) {
+    execFileSync('userdel', [user], { stdio: ['ignore', 'ignore', 'pipe'] });
+    steps.push(`removed system user ${user}`);
+  }
+  try {
+    execFileSync('getent', ['group', user], { stdio: 'ignore' });
+    execFileSync('groupdel', [user], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch {
+    // no such group (userdel removed it with USERGROUPS_ENAB)
+  }
+  rmSync(marker, { force: true });
+  return true;
 }
 
 function ownedDir(dir: string, mode: number, user: string | null): boolean {
@@ -119,6 +148,11 @@ export function prepare(spec: ServiceSpec, steps: string[]): boolean {
   }
   if (ownedDir(spec.run_dir, 0o755, null)) changed = true;
   mkdirSync(path.dirname(spec.log_file), { recursive: true, mode: 0o755 });
+  // node_exporter's textfile collector reports node_textfile_scrape_error 1 while its directory is missing.
+  if (spec.textfile_dir && ownedDir(spec.textfile_dir, 0o755, null)) {
+    steps.push(`created ${spec.textfile_dir}`);
+    changed = true;
+  }
   if (spec.default_config && !existsSync(spec.default_config.file)) {
     writeFileAtomic({ path: spec.default_config.file, content: Buffer.from(spec.default_config.content).toString('base64'), mode: 0o644 });
     steps.push(`wrote default ${spec.default_config.file}`);
@@ -164,6 +198,12 @@ export function uninstall(spec: ServiceSpec, purge: boolean, steps: string[]): b
     if (spec.data_dir) remove(spec.data_dir);
     remove(spec.config_dir);
     for (const f of [spec.log_file, `${spec.log_file}.1`, `${spec.log_file}.2`, `${spec.log_file}.3`]) remove(f);
+    // The uploaded release tarballs of this component: the cache on the host, not data.
+    const artifacts = path.dirname(spec.artifact);
+    if (existsSync(artifacts)) {
+      for (const f of readdirSync(artifacts)) if (f.startsWith(`${spec.component}-`) && f.endsWith('.tar.gz')) remove(path.join(artifacts, f));
+    }
+    if (spec.user && isRoot() && removeCreatedUser(spec.user, steps)) changed = true;
   }
   return changed;
 }

@@ -12,6 +12,8 @@ export interface ServiceSpec {
   config_dir: string;
   data_dir: string | null;
   log_file: string;
+  /** node_exporter only: the textfile collector's directory, created at install (null for other components) */
+  textfile_dir?: string | null;
   /** where the supervisor keeps its spec, pid files and status */
   run_dir: string;
   /** system user to create and run as (root only); null runs as the connecting user */

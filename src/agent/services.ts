@@ -2,7 +2,6 @@
 // uninstall. A start, restart or reload is ok only once the health endpoint answers; otherwise the call fails
 // with the last lines of the service's log.
 import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Handler } from './handlers.js';
 import { AgentFailure } from './handlers.js';
@@ -11,12 +10,42 @@ import { prepare, switchVersion, uninstall, unpack } from './service-install.js'
 import { logTail, mainPid, processAlive, serviceStatus, startService, stopService } from './service-runtime.js';
 import { httpRequest, waitHealthy } from './health.js';
 import { supervise } from './supervisor.js';
+import { currentWho, serviceLayout } from './layout.js';
+import { alignTextfileDir } from './textfile-align.js';
 
 /** Where an installed service's spec lives: the same layout the controller plans (root or under ~). */
 export function runDirFor(component: string): string {
-  const root = process.getuid?.() === 0;
-  const base = root ? '/' : path.join(os.homedir(), '.local/share/promanager');
-  return path.join(base, 'var/lib/promanager/services', component);
+  return serviceLayout(component, currentWho()).run_dir;
+}
+
+/**
+ * What an uninstall works on when the spec is gone (uninstalled before without --purge, or half removed):
+ * the standard layout, so leftovers are still found and `uninstall` of nothing is a no-op, not an error.
+ */
+function leftoverSpec(component: string): ServiceSpec {
+  const who = currentWho();
+  const l = serviceLayout(component, who);
+  const unit = `${component}.service`;
+  return {
+    component, version: '', main_binary: component, artifact: path.join(l.artifacts_dir, '-'), artifact_sha256: '',
+    base_dir: l.base_dir, config_dir: l.config_dir, data_dir: l.data_dir, log_file: l.log_file, run_dir: l.run_dir,
+    user: who.root ? component : null, exec: [], listen_address: '', health_url: '', reload: 'restart', reload_url: null,
+    manager: who.root && existsSync(path.join('/etc/systemd/system', unit)) ? 'systemd' : 'supervisor',
+    unit_name: unit, unit_text: '', default_config: null, stop_timeout_s: 30, health_timeout_s: 60, log_max_bytes: 0, log_keep: 3,
+  };
+}
+
+/** The fields whose change needs the running process restarted to take effect (flags, unit, user). */
+function runtimeOf(spec: ServiceSpec | null): string {
+  return spec ? JSON.stringify([spec.exec, spec.unit_text, spec.user, spec.manager]) : '';
+}
+
+function installedSpec(component: string): ServiceSpec | null {
+  try {
+    return JSON.parse(readFileSync(path.join(runDirFor(component), 'spec.json'), 'utf8')) as ServiceSpec;
+  } catch {
+    return null;
+  }
 }
 
 /** The full spec (install, upgrade), or the one recorded at install (lifecycle commands send the component only). */
@@ -80,13 +109,22 @@ export const serviceHandlers: Record<string, Handler> = {
     process.umask(0o022);
     const steps: string[] = [];
     let changed = unpack(spec, steps);
-    const current = (await serviceStatus(spec)).version;
-    if (current && current !== spec.version) {
-      throw new AgentFailure('failed', `${spec.component} ${current} is installed; use service upgrade to move to ${spec.version}`);
+    const before = await serviceStatus(spec);
+    if (before.version && before.version !== spec.version) {
+      throw new AgentFailure('failed', `${spec.component} ${before.version} is installed; use service upgrade to move to ${spec.version}`);
     }
+    // A running service whose flags or unit changed (e.g. node_exporter_textfile_dir) runs the old ones until
+    // restarted: the install converges by restarting it, health-gated.
+    const reconfigured = before.state === 'running' && runtimeOf(installedSpec(spec.component)) !== runtimeOf(spec);
     if (prepare(spec, steps)) changed = true;
+    // node_exporter reads one textfile directory: the scheduled writers on this host move there with it.
+    if (spec.textfile_dir) steps.push(...alignTextfileDir(spec.textfile_dir));
     if (switchVersion(spec, spec.version, steps)) changed = true;
-    if (await start(spec, steps)) changed = true;
+    if (reconfigured) {
+      steps.push(`flags or unit changed: restarting ${spec.component}`);
+      await restart(spec, steps);
+      changed = true;
+    } else if (await start(spec, steps)) changed = true;
     return result(spec, changed, steps);
   },
   /** Upgrade and rollback: unpack if needed, switch, restart, gate; on a failed gate switch back and restart. */
@@ -164,7 +202,8 @@ export const serviceHandlers: Record<string, Handler> = {
     }
   },
   service_uninstall: async (params) => {
-    const spec = specOf(params);
+    const component = (params as { component?: string }).component;
+    const spec = typeof component === 'string' && /^[a-z_]+$/.test(component) ? installedSpec(component) ?? leftoverSpec(component) : specOf(params);
     const purge = Boolean((params as { purge?: boolean }).purge);
     const steps: string[] = [];
     let changed = false;

@@ -3,39 +3,51 @@
 // one; the temporary name does not end in .prom, so the collector never reads it either. Node built-ins only.
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { writeAtomicSync } from './files.js';
-import os from 'node:os';
 import path from 'node:path';
+import { currentWho, defaultTextfileDir } from './layout.js';
 
-/** Point node_exporter's --collector.textfile.directory here (root); ~/.cache/promanager/textfile otherwise. */
-export const DEFAULT_TEXTFILE_DIR = '/var/lib/promanager/textfile';
-
-/** PROMANAGER_TEXTFILE_DIR overrides the default, e.g. to a directory node_exporter already reads. */
+/**
+ * The directory when the controller names none (inventory `node_exporter_textfile_dir` unset): the one
+ * node_exporter is installed to read (/var/lib/promanager/textfile as root, ~/.cache/promanager/textfile
+ * otherwise). PROMANAGER_TEXTFILE_DIR in the agent's environment overrides it.
+ */
 export function textfileDir(): string {
-  const override = process.env.PROMANAGER_TEXTFILE_DIR;
-  if (override) return override;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  return root ? DEFAULT_TEXTFILE_DIR : path.join(os.homedir(), '.cache', 'promanager', 'textfile');
+  return process.env.PROMANAGER_TEXTFILE_DIR || defaultTextfileDir(currentWho());
 }
 
-function metricsFile(name: string): string {
+/** The directory a writer uses: the one it was given (null: the default). */
+export function effectiveTextfileDir(dir: string | null | undefined): string {
+  return dir || textfileDir();
+}
+
+/** Checked again here: the agent trusts no path the controller sends (absolute, plain characters, no `..`). */
+export function textfileDirParam(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9._+@/-]*$/.test(value) || value.split('/').includes('..')) {
+    throw new Error(`textfile_dir ${JSON.stringify(value)} must be an absolute path of plain characters`);
+  }
+  return value;
+}
+
+export function metricsFile(name: string, dir: string | null = null): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.')) throw new Error(`textfile metrics name '${name}' must be made of letters, digits, _ . - (not starting with .)`);
-  return path.join(textfileDir(), `${name}.prom`);
+  return path.join(effectiveTextfileDir(dir), `${name}.prom`);
 }
 
-export function writeTextfileMetrics(name: string, body: string): string {
-  const file = metricsFile(name);
+export function writeTextfileMetrics(name: string, body: string, dir: string | null = null): string {
+  const file = metricsFile(name, dir);
   // Readable by a node_exporter that runs as its own user (its parent directory must let it through too).
   // The agent runs under umask 077, so modes are set explicitly rather than requested.
-  const dir = path.dirname(file);
-  if (mkdirSync(dir, { recursive: true }) !== undefined) chmodSync(dir, 0o755);
+  const parent = path.dirname(file);
+  if (mkdirSync(parent, { recursive: true }) !== undefined) chmodSync(parent, 0o755);
   writeAtomicSync(file, body.endsWith('\n') ? body : `${body}\n`, 0o644);
   return file;
 }
 
 /** Removes `<dir>/<name>.prom`; true when there was one. Metrics of something no longer scheduled would alert forever. */
-export function removeTextfileMetrics(name: string): boolean {
+export function removeTextfileMetrics(name: string, dir: string | null = null): boolean {
   try {
-    unlinkSync(metricsFile(name));
+    unlinkSync(metricsFile(name, dir));
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;

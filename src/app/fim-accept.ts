@@ -17,6 +17,7 @@ import { baselineRow, planFim, stateHostId } from './fim-plan.js';
 import { policySpec } from './fim-policy.js';
 import { runRemote, type RemoteRun } from './remote-run.js';
 import { transact } from './transaction.js';
+import { textfileDirVar } from '../components/textfile-dir.js';
 
 export interface AcceptInput {
   policy?: string;
@@ -35,6 +36,9 @@ export interface AcceptedRow {
   baseline_sha256: string;
   /** the host runs scheduled checks: its copy of the baseline is replaced too */
   scheduled: boolean;
+  /** what the latest check found that is still not accepted: the host's metrics say so right away */
+  still_changed: number;
+  still_unknown: number;
 }
 
 export interface AcceptResult {
@@ -43,14 +47,18 @@ export interface AcceptResult {
   push: RemoteRun<{ policies: string[] }> | null;
 }
 
-async function acceptRow(ctx: Context, row: FimBaseline, input: AcceptInput, by: string, now: string, obsolete: string[]): Promise<{ paths: number; events: number } | null> {
+type RowDone = Pick<AcceptedRow, 'paths' | 'events' | 'still_changed' | 'still_unknown'>;
+
+async function acceptRow(ctx: Context, row: FimBaseline, input: AcceptInput, by: string, now: string, obsolete: string[]): Promise<RowDone | null> {
   const home = ctx.store.home;
   const covers = input.pathGlob === null ? () => true : compileGlob(input.pathGlob);
   const drift = readDrift(home, row);
   const matched = [...drift.values()].filter((d) => covers(d.path));
   const pendingEvents = foldJournal(readJournal(home, row)).filter((e) => e.accepted === null && covers(e.path)).length;
   if (matched.length === 0 && pendingEvents === 0) return null;
-  if (ctx.globals.dryRun) return { paths: matched.length, events: pendingEvents };
+  const left = [...drift.values()].filter((d) => !covers(d.path));
+  const still = { still_changed: left.filter((d) => d.kind !== 'unknown').length, still_unknown: left.filter((d) => d.kind === 'unknown').length };
+  if (ctx.globals.dryRun) return { paths: matched.length, events: pendingEvents, ...still };
   // An `unknown` without a current entry (vanished, not listable) has nothing to take in: its events are accepted.
   const changes = new Map<string, FimEntry | null>();
   for (const d of matched) if (d.kind === 'removed' || d.current) changes.set(d.path, d.current);
@@ -64,7 +72,7 @@ async function acceptRow(ctx: Context, row: FimBaseline, input: AcceptInput, by:
   writeDrift(home, row, drift.values());
   appendJournal(home, row, [{ type: 'accept', path_glob: input.pathGlob, upto_seq: row.events_count, by, at: now, reason: input.reason, paths: matched.length }]);
   row.update_at = now;
-  return { paths: matched.length, events: pendingEvents };
+  return { paths: matched.length, events: pendingEvents, ...still };
 }
 
 export async function acceptChanges(ctx: Context, targets: TargetOptions & { limit?: string }, input: AcceptInput, onEvent?: (e: FanoutEvent<{ policies: string[] }>, h: HostView) => void): Promise<AcceptResult> {
@@ -93,12 +101,13 @@ export async function acceptChanges(ctx: Context, targets: TargetOptions & { lim
     return rows;
   });
   for (const file of obsolete) removeQuietly(file);
-  const toPush = accepted.filter((r) => r.scheduled && r.paths > 0);
+  // Every host with something accepted gets its metrics updated; scheduled ones get the new baseline too.
+  const toPush = accepted;
   if (toPush.length === 0 || ctx.globals.dryRun) return { accepted, push: null };
   return { accepted, push: await pushBaselines(ctx, plan.hosts.filter((h) => toPush.some((r) => r.host === h.name)), toPush, onEvent) };
 }
 
-/** New baselines to the hosts whose scheduled checks compare against them. */
+/** Metrics to every host with something accepted; new baselines to those whose scheduled checks use them. */
 async function pushBaselines(ctx: Context, hosts: HostView[], rows: AcceptedRow[], onEvent?: (e: FanoutEvent<{ policies: string[] }>, h: HostView) => void): Promise<RemoteRun<{ policies: string[] }>> {
   const state = await ctx.store.read();
   return runRemote<{ policies: string[] }>(ctx, {
@@ -109,13 +118,17 @@ async function pushBaselines(ctx: Context, hosts: HostView[], rows: AcceptedRow[
     work: async (session, host) => {
       const agent = await session.agent();
       const done: string[] = [];
+      const textfileDir = textfileDirVar(host.vars, host.name);
       for (const r of rows.filter((x) => x.host === host.name)) {
         const policy = state.fim_policies.find((p) => p.policy_name === r.policy)!;
         const hostId = stateHostId(state, host)!;
         const row = baselineRow(state, policy.id, hostId)!;
-        await uploadBaseline(agent, r.policy, await trustedBaseline(ctx.store.home, row), row.sha256);
-        await agent.call('fim_schedule', { spec: policySpec(policy), baseline_sha256: row.sha256, schedule: row.schedule });
-        done.push(r.policy);
+        if (r.scheduled && r.paths > 0) {
+          await uploadBaseline(agent, r.policy, await trustedBaseline(ctx.store.home, row), row.sha256);
+          await agent.call('fim_schedule', { spec: policySpec(policy), baseline_sha256: row.sha256, schedule: row.schedule, textfile_dir: textfileDir });
+          done.push(r.policy);
+        }
+        await agent.call('fim_metrics', { policy: r.policy, changed: r.still_changed, unknown: r.still_unknown, textfile_dir: textfileDir });
       }
       return { policies: done };
     },

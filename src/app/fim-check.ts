@@ -15,6 +15,7 @@ import { recordFindings } from './fim-drift.js';
 import { trustedBaseline, uploadBaseline } from './fim-files.js';
 import { planFim, type PolicyPlan } from './fim-plan.js';
 import { runRemote, type RemoteRun } from './remote-run.js';
+import { textfileDirVar } from '../components/textfile-dir.js';
 
 export type Change = Omit<DriftEntry, 'current'>;
 
@@ -51,14 +52,14 @@ function emptyResult(plan: PolicyPlan): CheckPolicyResult {
   return { policy: plan.policy.policy_name, error: null, added: 0, removed: 0, modified: 0, unknown: 0, new_events: 0, changes: [], report: null, uploaded: false, scheduled_runs_failed: [], found: null, journal: null };
 }
 
-async function scanAgainstBaseline(agent: AgentClient, plan: PolicyPlan, full: boolean, found: DriftEntry[]): Promise<CheckOutcome | { need_baseline: true }> {
+async function scanAgainstBaseline(agent: AgentClient, plan: PolicyPlan, full: boolean, found: DriftEntry[], textfileDir: string | null): Promise<CheckOutcome | { need_baseline: true }> {
   found.length = 0;
-  return agent.call<CheckOutcome | { need_baseline: true }>('fim_check', { spec: plan.spec, baseline_sha256: plan.row!.sha256, full }, (event, data) => {
+  return agent.call<CheckOutcome | { need_baseline: true }>('fim_check', { spec: plan.spec, baseline_sha256: plan.row!.sha256, full, textfile_dir: textfileDir }, (event, data) => {
     if (event === 'drift') found.push(...(data as DriftEntry[]));
   });
 }
 
-async function checkOne(ctx: Context, agent: AgentClient, plan: PolicyPlan, full: boolean): Promise<CheckPolicyResult> {
+async function checkOne(ctx: Context, agent: AgentClient, plan: PolicyPlan, full: boolean, textfileDir: string | null): Promise<CheckPolicyResult> {
   const result = emptyResult(plan);
   const row = plan.row;
   if (!row) {
@@ -70,11 +71,11 @@ async function checkOne(ctx: Context, agent: AgentClient, plan: PolicyPlan, full
     result.journal = await pullJournal(agent, plan.policy.policy_name, row.journal_offset);
     result.scheduled_runs_failed = result.journal.failed_runs;
     const found: DriftEntry[] = [];
-    let outcome = await scanAgainstBaseline(agent, plan, full, found);
+    let outcome = await scanAgainstBaseline(agent, plan, full, found, textfileDir);
     if ('need_baseline' in outcome) {
       await uploadBaseline(agent, plan.policy.policy_name, file, row.sha256);
       result.uploaded = true;
-      outcome = await scanAgainstBaseline(agent, plan, full, found);
+      outcome = await scanAgainstBaseline(agent, plan, full, found, textfileDir);
       if ('need_baseline' in outcome) throw new Error('the host still does not hold the baseline after it was sent');
     }
     result.report = outcome.report;
@@ -101,7 +102,8 @@ export async function checkHosts(ctx: Context, targets: TargetOptions & { limit?
     work: async (session, host) => {
       const agent = await session.agent();
       const policies: CheckPolicyResult[] = [];
-      for (const p of plan.byHost.get(host.id) ?? []) policies.push(await checkOne(ctx, agent, p, full));
+      const textfileDir = textfileDirVar(host.vars, host.name);
+      for (const p of plan.byHost.get(host.id) ?? []) policies.push(await checkOne(ctx, agent, p, full, textfileDir));
       return { policies };
     },
     judge: checkFailure,

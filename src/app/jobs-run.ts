@@ -12,6 +12,7 @@ import { auditedAttempt, stageScript, stateHost, withDeadlineOwnedByJob } from '
 import { jobSpec, runFailure } from './jobs-spec.js';
 import { findJob, narrowedTargets, type CliTargets } from './jobs-targets.js';
 import { runRemote, type RemoteRun } from './remote-run.js';
+import { textfileDirVar } from '../components/textfile-dir.js';
 
 /** Connecting, starting the agent and uploading, on top of the job's own timeout. */
 const DEADLINE_MARGIN_S = 60;
@@ -62,7 +63,7 @@ export async function runJob(ctx: Context, name: string, cli: CliTargets, hooks:
         files.set(host.id, file.name);
         let head = '';
         try {
-          const result = await agent.call<JobRunResult>('job_run', { spec }, (event, data) => {
+          const result = await agent.call<JobRunResult>('job_run', { spec, textfile_dir: textfileDirVar(host.vars, host.name) }, (event, data) => {
             if (event !== 'output') return;
             const output = data as OutputEvent;
             head += output.text;

@@ -13,9 +13,8 @@ import { auditedAttempt, stageScript, stateHost } from './jobs-remote.js';
 import { jobSpec } from './jobs-spec.js';
 import { findJob, narrowedTargets, scheduledTargets, type CliTargets } from './jobs-targets.js';
 import { runRemote, type RemoteRun } from './remote-run.js';
+import { textfileDirVar } from '../components/textfile-dir.js';
 
-/** The inventory variable (defaults, cluster or host) naming node_exporter's textfile directory on a host. */
-export const TEXTFILE_DIR_VAR = 'node_exporter_textfile_dir';
 
 export interface SchedulePlan {
   job: Job;
@@ -55,8 +54,7 @@ export async function scheduleJob(ctx: Context, name: string, cli: CliTargets, h
       work: async (session, host) => {
         const agent = await session.agent();
         const uploaded = await stageScript(agent, job.script_sha256, script);
-        const textfileDir = host.vars[TEXTFILE_DIR_VAR];
-        const params: ScheduleParams = { spec, schedule: plan.cron, keep_runs: job.keep_runs, textfile_dir: typeof textfileDir === 'string' && textfileDir !== '' ? textfileDir : null };
+        const params: ScheduleParams = { spec, schedule: plan.cron, keep_runs: job.keep_runs, textfile_dir: textfileDirVar(host.vars, host.name) };
         const result = await agent.call<ScheduleResult>('job_schedule', params);
         return { ...result, version: job.version, script_uploaded: uploaded };
       },

@@ -161,7 +161,7 @@ function registerAcceptAndEvents(fim: Command, env: CliEnv): void {
         { header: 'EVENTS', value: (a) => a.events },
         { header: 'SCHEDULED', value: (a) => a.scheduled },
       ], () => ({ accepted: r.accepted, push_failed: r.push?.outcomes.filter((o) => !o.ok).map((o) => ({ host: o.host.name, error: o.failure })) ?? [] }));
-      for (const o of r.push?.outcomes.filter((x) => !x.ok) ?? []) await warn(ctx, `${o.host.name}: the new baseline could not be sent for its scheduled check (${o.failure}); the next fim check sends it`);
+      for (const o of r.push?.outcomes.filter((x) => !x.ok) ?? []) await warn(ctx, `${o.host.name}: its metrics (and, if scheduled, the new baseline) could not be updated (${o.failure}); the next fim check does it`);
       if (!ctx.globals.json) await say(ctx, r.accepted.length ? `accepted ${r.accepted.reduce((n, a) => n + a.paths, 0)} path(s) on ${r.accepted.length} baseline(s)` : 'nothing to accept');
       return r.push?.exitCode ?? 0;
     }));
@@ -205,8 +205,8 @@ function registerAcceptAndEvents(fim: Command, env: CliEnv): void {
 
 function registerSchedule(fim: Command, env: CliEnv): void {
   const line = {
-    json: (r: ScheduleHostResult | null) => ({ policy: r?.policy ?? null, schedule: r?.schedule ?? null, where: r?.where ?? null, uploaded: r?.uploaded ?? false, next_runs: r?.next_runs ?? [] }),
-    text: (r: ScheduleHostResult | null) => (r ? `${r.policy}: ${r.schedule ?? 'unscheduled'} (${r.where})` : ''),
+    json: (r: ScheduleHostResult | null) => ({ policy: r?.policy ?? null, schedule: r?.schedule ?? null, where: r?.where ?? null, uploaded: r?.uploaded ?? false, next_runs: r?.next_runs ?? [], cron_running: r?.cron_running ?? null }),
+    text: (r: ScheduleHostResult | null) => (r ? `${r.policy}: ${r.schedule ?? 'unscheduled'} (${r.where})${r.cron_running === false ? '; warning: cron is installed but no cron daemon is running' : ''}` : ''),
     changed: (r: ScheduleHostResult | null) => Boolean(r?.changed),
   };
   addTargetOptions(fim.command('schedule <policy>').description('install a cron entry on hosts that checks the policy with nice/ionice and writes textfile metrics'))

@@ -17,6 +17,7 @@ import { registerJob } from './job.js';
 import { registerService } from './service.js';
 import { registerArtifact } from './artifact.js';
 import { registerConfig } from './config.js';
+import { asksForVersion, VERSION } from './version.js';
 
 function processIo(): Io {
   return {
@@ -32,8 +33,10 @@ function processIo(): Io {
 export function buildProgram(env: CliEnv): Command {
   const program = new Command('promanager')
     .description('Manage fleets of Prometheus servers, Alertmanagers and exporters over SSH, with no agent left running.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V', 'print the promanager version') // not --version: service commands take --version <v>
+    .option('-V, --version', 'print the promanager version') // answered in main(): service commands take --version <v>
     .exitOverride()
+    // Program-level options only before the command words: `service install --version 2.53.1` is the service's.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => env.io.out(s), writeErr: (s) => env.io.err(s) })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
@@ -86,6 +89,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   try {
     const { globals, rest } = splitGlobalOptions(userArgs);
     if (!io.color || globals.json) io.color = false;
+    if (asksForVersion(rest)) {
+      io.out(globals.json ? `${JSON.stringify({ version: VERSION })}\n` : `${VERSION}\n`);
+      return (process.exitCode = ExitCode.ok);
+    }
     env = { globals, io, argv: userArgs, exitCode: ExitCode.ok };
     const program = buildProgram(env);
     await program.parseAsync(rest, { from: 'user' });

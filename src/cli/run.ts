@@ -1,7 +1,7 @@
 // Shared wiring for every command: builds the Context, runs the use case, turns errors into the documented
 // exit codes and clear messages (stack traces only with --debug).
 import type { Command } from 'commander';
-import { ExitCode, PromanagerError } from '../core/errors.js';
+import { ExitCode, NothingToDoError, PromanagerError } from '../core/errors.js';
 import type { Context, GlobalOptions, Io } from '../app/context.js';
 import { currentOsUser } from '../app/context.js';
 import { Store } from '../store/db.js';
@@ -90,6 +90,11 @@ export async function reportError(env: CliEnv, err: unknown): Promise<number> {
   const chalk = await colour(env.io);
   const red = (s: string) => (chalk ? chalk.red(s) : s);
   const dim = (s: string) => (chalk ? chalk.dim(s) : s);
+  if (err instanceof NothingToDoError) {
+    env.io.err(`${err.message}\n`);
+    if (env.globals.json) env.io.out(JSON.stringify({ type: 'summary', command: err.command, hosts: 0, ok: 0, changed: 0, failed: 0, failed_hosts: [], message: err.message, exit_code: ExitCode.ok }) + '\n');
+    return ExitCode.ok;
+  }
   if (err instanceof PromanagerError) {
     env.io.err(`${red('error:')} ${err.message}\n`);
     if (err.hint) env.io.err(`${dim('hint:')} ${err.hint}\n`);

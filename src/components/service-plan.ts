@@ -5,6 +5,8 @@ import { UsageError } from '../core/errors.js';
 import type { ServiceSpec } from '../agent/service-spec.js';
 import { CATALOG, type ComponentName } from './catalog.js';
 import { fillTemplate, loadTemplate } from './templates.js';
+import { serviceLayout } from '../agent/layout.js';
+import { textfileDirFor } from './textfile-dir.js';
 
 export interface HostContext {
   name: string;
@@ -52,16 +54,18 @@ export function planService(input: PlanInput): ServiceSpec {
   const c = input.component;
   const v = input.host.vars;
   const root = input.host.uid === 0;
-  const prefix = root ? '' : path.join(input.host.home, '.local/share/promanager');
-  const p = (abs: string) => (root ? abs : path.join(prefix, abs));
+  const who = { root, home: input.host.home };
+  const layout = serviceLayout(c, who);
   const listen = input.overrides?.listen_address ?? (typeof v[`${c}_listen_address`] === 'string' ? (v[`${c}_listen_address`] as string) : `0.0.0.0:${spec.defaultPort}`);
   hostPort(listen);
   const managerVar = String(input.overrides?.manager ?? v.service_manager ?? 'auto');
   if (!['auto', 'systemd', 'supervisor'].includes(managerVar)) throw new UsageError(`service_manager must be auto, systemd or supervisor, not '${managerVar}'`);
   const manager = managerVar === 'auto' ? (input.host.has_systemd && root ? 'systemd' : 'supervisor') : (managerVar as 'systemd' | 'supervisor');
-  const base = p(`/opt/promanager/${c}`);
-  const configDir = p(`/etc/promanager/${c}`);
-  const dataDir = spec.needsDataDir ? p(`/var/lib/promanager/data/${c}`) : null;
+  const base = layout.base_dir;
+  const configDir = layout.config_dir;
+  const dataDir = spec.needsDataDir ? layout.data_dir : null;
+  // Only node_exporter reads it; the writers (jobs, FIM) get the same directory from the same variable.
+  const textfileDir = c === 'node_exporter' ? textfileDirFor(v, input.host.name, who) : null;
   const bin = `{current}/${spec.mainBinary}`;
   const configFile = spec.configFile ? path.join(configDir, spec.configFile) : null;
   const exec: string[] = [bin];
@@ -76,7 +80,7 @@ export function planService(input: PlanInput): ServiceSpec {
       for (const peer of flagsOf(v.alertmanager_cluster_peers)) exec.push(`--cluster.peer=${peer}`);
       break;
     case 'node_exporter':
-      exec.push(`--web.listen-address=${listen}`, `--collector.textfile.directory=${p('/var/lib/promanager/textfile')}`);
+      exec.push(`--web.listen-address=${listen}`, `--collector.textfile.directory=${textfileDir}`);
       break;
     case 'pushgateway':
       exec.push(`--web.listen-address=${listen}`, `--persistence.file=${dataDir}/pushgateway.data`);
@@ -97,20 +101,21 @@ export function planService(input: PlanInput): ServiceSpec {
     exec_start: exec.map((a) => a.split('{current}').join(current)).map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' '),
     stop_timeout: 30,
     // `-` makes a path optional: systemd refuses to start when a listed path is missing.
-    read_write_paths: [dataDir, `-${p('/var/lib/promanager/textfile')}`].filter(Boolean).join(' '),
+    read_write_paths: [dataDir, textfileDir ? `-${textfileDir}` : null].filter(Boolean).join(' '),
     working_directory: dataDir ?? '/',
   }, 'systemd.service');
   return {
     component: c,
     version: input.version,
     main_binary: spec.mainBinary,
-    artifact: p(`/var/lib/promanager/artifacts/${input.artifactFile}`),
+    artifact: path.join(layout.artifacts_dir, input.artifactFile),
     artifact_sha256: input.artifactSha256,
     base_dir: base,
     config_dir: configDir,
     data_dir: dataDir,
-    log_file: p(`/var/log/promanager/${c}.log`),
-    run_dir: p(`/var/lib/promanager/services/${c}`),
+    log_file: layout.log_file,
+    run_dir: layout.run_dir,
+    textfile_dir: textfileDir,
     user,
     exec,
     listen_address: listen,

@@ -46,6 +46,16 @@ export class NotFoundError extends PromanagerError {
   }
 }
 
+/**
+ * Nothing to do, and that is fine: `--limit @failed` after a run where nothing failed. Exit 0, and the message
+ * is shown as information, not as an error, so a CI retry step that finds nothing to retry stays green.
+ */
+export class NothingToDoError extends PromanagerError {
+  constructor(message: string, readonly command: string) {
+    super(message, { exitCode: ExitCode.ok });
+  }
+}
+
 /** A uniqueness rule of the data model would be broken. */
 export class ConflictError extends PromanagerError {}
 

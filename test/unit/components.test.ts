@@ -30,12 +30,25 @@ describe('service plan', () => {
     expect(spec).toMatchObject({ base_dir: '/opt/promanager/prometheus', config_dir: '/etc/promanager/prometheus', data_dir: '/var/lib/promanager/data/prometheus', user: 'prometheus', manager: 'systemd', health_url: 'http://10.0.0.11:9090/-/ready', reload_url: 'http://10.0.0.11:9090/-/reload' });
     expect(spec.exec).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--web.listen-address=10.0.0.11:9090', '--web.enable-lifecycle', '--query.timeout=1m']));
     expect(spec.unit_text).toContain('ExecStart=/opt/promanager/prometheus/current/prometheus --config.file=/etc/promanager/prometheus/prometheus.yml');
-    expect(spec.unit_text).toContain('ReadWritePaths=/var/lib/promanager/data/prometheus -/var/lib/promanager/textfile');
+    expect(spec.unit_text).toContain('ReadWritePaths=/var/lib/promanager/data/prometheus\n');
     expect(spec.default_config?.content).toContain('cluster: prod');
   });
   it('installs under the home directory without root, under the supervisor without systemd', () => {
     const spec = planService({ component: 'node_exporter', version: '1.8.2', artifactFile: 'n.tar.gz', artifactSha256: 'f'.repeat(64), host: { ...host, uid: 1000, home: '/home/ops', has_systemd: false, vars: {} } });
     expect(spec).toMatchObject({ base_dir: '/home/ops/.local/share/promanager/opt/promanager/node_exporter', user: null, manager: 'supervisor', health_url: 'http://127.0.0.1:9100/metrics', data_dir: null });
+  });
+  it('points node_exporter at the textfile directory the writers use: node_exporter_textfile_dir, else the agent default', () => {
+    const plan = (vars: Record<string, unknown>, who = { uid: 0, home: '/root' }) => planService({ component: 'node_exporter', version: '1.8.2', artifactFile: 'n.tar.gz', artifactSha256: 'f'.repeat(64), host: { ...host, ...who, vars } });
+    expect(plan({}).exec).toContain('--collector.textfile.directory=/var/lib/promanager/textfile');
+    expect(plan({}).textfile_dir).toBe('/var/lib/promanager/textfile');
+    // as a user: the same directory the agent's jobs and FIM checks write to (~/.cache/promanager/textfile)
+    expect(plan({}, { uid: 1000, home: '/home/ops' }).exec).toContain('--collector.textfile.directory=/home/ops/.cache/promanager/textfile');
+    const moved = plan({ node_exporter_textfile_dir: '/var/lib/prometheus/node-exporter/' });
+    expect(moved.exec).toContain('--collector.textfile.directory=/var/lib/prometheus/node-exporter');
+    expect(moved.unit_text).toContain('ReadWritePaths=-/var/lib/prometheus/node-exporter');
+    for (const bad of ['relative/dir', '/a/../etc', '/a b', '/x"\nExecStartPre=/bin/sh', 5]) {
+      expect(() => plan({ node_exporter_textfile_dir: bad })).toThrow(/node_exporter_textfile_dir of host prom-1 .*absolute directory path/);
+    }
   });
   it('keeps alertmanager gossip off unless peers are given', () => {
     const spec = planService({ component: 'alertmanager', version: '0.27.0', artifactFile: 'a.tar.gz', artifactSha256: 'f'.repeat(64), host: { ...host, vars: {} } });
