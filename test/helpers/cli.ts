@@ -1,6 +1,6 @@
 // Runs the real built CLI as a child process, the way users and CI pipelines do.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,31 @@ export function tempHome(prefix = 'pm-home-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+let staged: string | null = null;
+
+/**
+ * A copy of what the CLI runs (bin, dist, templates, inventory, package.json and the production
+ * dependencies) in a 0755 directory, for tests that run it as another OS user: the checkout itself may sit
+ * under a 0700 directory (root's home), where that user cannot read it. Made once per test process.
+ */
+export function stagedCliRoot(): string {
+  if (staged) return staged;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pm-staged-cli-'));
+  chmodSync(dir, 0o755);
+  for (const entry of ['bin', 'dist', 'templates', 'inventory', 'package.json']) cpSync(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true, dereference: true });
+  // npm ls exits non-zero over an extraneous package; the list it prints is still the one wanted.
+  const listed = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).stdout ?? '';
+  const deps = listed.split('\n').filter((p) => p.startsWith(repoRoot) && p !== repoRoot).map((p) => path.relative(repoRoot, p))
+    .filter((rel) => !rel.includes(`node_modules${path.sep}`, rel.indexOf('node_modules') + 1)); // nested ones come with their parent
+  if (deps.length === 0) deps.push('node_modules');
+  for (const rel of deps) cpSync(path.join(repoRoot, rel), path.join(dir, rel), { recursive: true, dereference: true });
+  // Readable for everyone, whatever the umask of the run that staged it.
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  staged = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PROMANAGER_') && k !== 'SUDO_USER') env[k] = v;
@@ -36,11 +61,12 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const [cmd, argv] = opts.runAs
-    ? ['runuser', ['-u', opts.runAs, '--', process.execPath, binPath, ...args]]
+  const stagedRoot = opts.runAs ? stagedCliRoot() : null;
+  const [cmd, argv] = stagedRoot
+    ? ['runuser', ['-u', opts.runAs!, '--', process.execPath, path.join(stagedRoot, 'bin', 'promanager'), ...args]]
     : [process.execPath, [binPath, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { env, cwd: opts.cwd ?? repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, { env, cwd: opts.cwd ?? stagedRoot ?? repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
