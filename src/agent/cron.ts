@@ -189,3 +189,24 @@ export function removeCronEntry(id: string, system: CronSystem = hostCronSystem(
   writeCrontab(system, joinLines([...parts.before, ...parts.after]));
   return { changed: true, where };
 }
+
+/** The ids of every promanager entry on this host (to list or remove them all, e.g. `host clean`). */
+export function listCronEntryIds(system: CronSystem = hostCronSystem()): string[] {
+  if (system.root) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(system.cronDir);
+    } catch {
+      return [];
+    }
+    // cronFileName backwards: '__' was '_', '_d' was '.'.
+    return names.filter((n) => n.startsWith('promanager-')).map((n) => n.slice('promanager-'.length).replace(/_(_|d)/g, (_m, c: string) => (c === '_' ? '_' : '.')));
+  }
+  let table = '';
+  try {
+    table = readCrontab(system);
+  } catch {
+    return []; // no crontab(1): nothing of ours can be there
+  }
+  return table.split('\n').map((l) => /^# promanager:([a-z0-9_.-]+) begin$/.exec(l)?.[1]).filter((id): id is string => Boolean(id));
+}

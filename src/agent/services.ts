@@ -7,11 +7,12 @@ import type { Handler } from './handlers.js';
 import { AgentFailure } from './handlers.js';
 import type { ActionResult, ServiceSpec } from './service-spec.js';
 import { prepare, switchVersion, uninstall, unpack } from './service-install.js';
-import { logTail, mainPid, processAlive, serviceStatus, startService, stopService } from './service-runtime.js';
+import { logTail, mainPid, processAlive, serviceStatus, startService, stopService, systemdRunning } from './service-runtime.js';
 import { httpRequest, waitHealthy } from './health.js';
 import { supervise } from './supervisor.js';
 import { currentWho, serviceLayout } from './layout.js';
 import { alignTextfileDir } from './textfile-align.js';
+import { cleanHost } from './host-clean.js';
 
 /** Where an installed service's spec lives: the same layout the controller plans (root or under ~). */
 export function runDirFor(component: string): string {
@@ -187,6 +188,12 @@ export const serviceHandlers: Record<string, Handler> = {
     }
     await gate(spec, steps);
     return result(spec, true, steps);
+  },
+  host_clean: (params) => cleanHost((params as { purge?: boolean }).purge === true, leftoverSpec, installedSpec),
+  /** Where `service logs` reads: the journal only where systemd runs (a unit written on a host without it never ran). */
+  service_log_source: (params) => {
+    specOf(params);
+    return { systemd_running: systemdRunning() };
   },
   /** The spec recorded at install, for rollback (same paths and flags, the previous version). */
   service_spec: (params) => specOf(params),

@@ -3,6 +3,7 @@ import { action, collect, intOption, type CliEnv } from './run.js';
 import { printRecord, printTable, say } from './output.js';
 import { addTargetOptions, targetOptions } from './targets.js';
 import type { HostView } from '../app/fleet-view.js';
+import type { CleanHostResult } from '../app/host-clean.js';
 import type { Facts } from '../agent/protocol.js';
 
 /** The JSON form of a host: the data model's fields plus labels. */
@@ -57,6 +58,25 @@ export function registerHost(program: Command, env: CliEnv): void {
       });
       await printer.start(0);
       const run = await refreshHosts(ctx, targetOptions(opts), printer.onEvent);
+      await printer.finish(run);
+      return run.exitCode;
+    }));
+  addTargetOptions(host.command('clean').description("remove what promanager left on hosts: agent, runtime, uploads, metrics, empty directories (data only with --purge)"))
+    .option('--purge', 'also uninstall every service with its data, config, logs and system user, and remove scheduled jobs and FIM checks with their records')
+    .addHelpText('after', '\nRefuses, naming them, while services are installed or jobs/FIM checks are scheduled, unless --purge.\nExamples:\n  promanager host clean --hosts node-7 -y\n  promanager host clean -c staging --purge -y')
+    .action(action(env, async (ctx, opts: Record<string, unknown>) => {
+      const { cleanHosts } = await import('../app/host-clean.js');
+      const { confirmOrThrow } = await import('../app/read.js');
+      const { FanoutPrinter } = await import('./fanout-output.js');
+      const purge = Boolean(opts.purge);
+      if (!ctx.globals.dryRun) await confirmOrThrow(ctx, `remove promanager${purge ? ', every service and ALL its data' : ''} from the targeted hosts`);
+      const printer = new FanoutPrinter<CleanHostResult>(ctx, {
+        json: (r) => ({ steps: r?.steps ?? [], kept: r?.kept ?? [], plan: r?.plan ?? null }),
+        text: (r) => (r?.plan ? `plan: ${r.plan.join('; ')}` : r ? `${r.steps.length} removed${r.kept.length ? `; kept (data): ${r.kept.join(', ')}` : ''}` : ''),
+        changed: (r) => Boolean(r?.changed),
+      });
+      await printer.start(0);
+      const run = await cleanHosts(ctx, targetOptions(opts), purge, printer.onEvent);
       await printer.finish(run);
       return run.exitCode;
     }));

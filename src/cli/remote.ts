@@ -1,39 +1,11 @@
 // exec and doctor: the commands of the remote engine itself.
 import type { Command } from 'commander';
-import type { HostView } from '../app/fleet-view.js';
 import { action, type CliEnv } from './run.js';
 import { FanoutPrinter, withHint } from './fanout-output.js';
 import { addTargetOptions, targetOptions } from './targets.js';
-import type { Context } from '../app/context.js';
 import type { ExecHostResult } from '../app/exec.js';
 import type { DoctorCheck } from '../app/doctor.js';
-
-/** Streams output line by line with the host in front, buffering partial lines per host and stream. */
-function lineStreamer(ctx: Context, printer: { above(print: () => void): void }) {
-  const partial = new Map<string, string>();
-  const emit = (host: HostView, stream: 'stdout' | 'stderr', line: string) => {
-    const write = stream === 'stdout' ? ctx.io.out : ctx.io.err;
-    const text = ctx.io.stdoutIsTTY ? `${host.name} | ${line}\n` : `${host.name}\t${line}\n`;
-    printer.above(() => write(text));
-  };
-  return {
-    onOutput(host: HostView, stream: 'stdout' | 'stderr', text: string) {
-      if (ctx.globals.json) return;
-      const key = `${host.id}:${stream}`;
-      const lines = ((partial.get(key) ?? '') + text).split('\n');
-      partial.set(key, lines.pop() ?? '');
-      for (const line of lines) emit(host, stream, line);
-    },
-    flush(host: HostView) {
-      for (const stream of ['stdout', 'stderr'] as const) {
-        const key = `${host.id}:${stream}`;
-        const rest = partial.get(key);
-        if (rest) emit(host, stream, rest);
-        partial.delete(key);
-      }
-    },
-  };
-}
+import { lineStreamer } from './line-stream.js';
 
 export function registerRemote(program: Command, env: CliEnv): void {
   addTargetOptions(program.command('exec').description('run an ad-hoc command on hosts (one argument: a shell line; several: quoted and joined)'))

@@ -6,6 +6,7 @@ import { FanoutPrinter, withHint } from './fanout-output.js';
 import type { Context } from '../app/context.js';
 import type { RemoteRun } from '../app/remote-run.js';
 import type { ServiceOutcome } from '../app/services.js';
+import type { LogsHostResult } from '../app/service-logs.js';
 
 function printer(ctx: Context): FanoutPrinter<ServiceOutcome> {
   const p = new FanoutPrinter<ServiceOutcome>(ctx, {
@@ -13,7 +14,7 @@ function printer(ctx: Context): FanoutPrinter<ServiceOutcome> {
     text: (r) => {
       if (!r) return '';
       if (r.plan) return `plan: ${r.plan.join('; ')}`;
-      if (r.status === 'removed') return `removed${r.steps.length ? ` (${r.steps.length} step(s))` : ''}`;
+      if (r.status === 'removed') return r.changed ? `removed (${r.steps.length} step(s))` : 'not installed: nothing to remove';
       return [r.status, r.version ?? '-', `health ${r.health}`, r.pid ? `pid ${r.pid}` : null, r.uptime_s !== null ? `up ${r.uptime_s}s` : null].filter(Boolean).join(' ');
     },
     changed: (r) => Boolean(r?.changed),
@@ -90,6 +91,32 @@ export function registerService(program: Command, env: CliEnv): void {
         return finish(ctx, p, await lifecycle(ctx, verb, component, { purge: Boolean(opts.purge), targets: targetOptions(opts), onEvent: p.onEvent }));
       }));
   }
+  addTargetOptions(service.command('logs <component>').description("the component's log on each host: the supervisor's log file, or the unit's journal where systemd runs"))
+    .option('-n, --lines <n>', 'lines to show from the end (default 50)', intOption('--lines', 0, 1_000_000))
+    .option('--follow', 'keep printing new lines until Ctrl-C')
+    .addHelpText('after', '\nExamples:\n  promanager service logs prometheus --hosts prom-1 -n 100\n  promanager service logs node_exporter -c prod-bj --follow')
+    .action(action(env, async (ctx, component: string, opts: Record<string, unknown>) => {
+      const { serviceLogs } = await import('../app/service-logs.js');
+      const { lineStreamer } = await import('./line-stream.js');
+      const p = new FanoutPrinter<LogsHostResult>(ctx, {
+        json: (r) => ({ source: r?.source ?? null, exit_code: r?.exit_code ?? null }),
+        text: (r) => r?.source ?? '',
+      }, { statusToStderr: true });
+      await p.start(0);
+      const streamer = lineStreamer(ctx, p);
+      const run = await serviceLogs(ctx, component, {
+        lines: (opts.lines as number | undefined) ?? 50,
+        follow: Boolean(opts.follow),
+        targets: targetOptions(opts),
+        onOutput: streamer.onOutput,
+        onEvent: (event, host) => {
+          if (event.type === 'done') streamer.flush(host);
+          p.onEvent(event, host);
+        },
+      });
+      await p.finish(run);
+      return run.exitCode;
+    }));
   addTargetOptions(service.command('list').description('service records: host, component, version, status, listen address'))
     .addHelpText('after', '\nExample:\n  promanager service list -c prod-bj --json')
     .action(action(env, async (ctx, opts: Record<string, unknown>) => {
