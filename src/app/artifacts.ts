@@ -3,7 +3,8 @@ import os from 'node:os';
 import { ExitCode } from '../core/errors.js';
 import { fetchArtifact, listCached, type CachedArtifact } from '../components/artifacts.js';
 import { releaseArch } from '../components/catalog.js';
-import { importDebian, importTarball } from '../components/import.js';
+import { importTarball } from '../components/import.js';
+import { importDebian } from '../components/import-deb.js';
 import { componentArg } from './services.js';
 import type { Context } from './context.js';
 import { beginRead } from './read.js';
@@ -36,13 +37,13 @@ export async function fetchArtifactCmd(ctx: Context, component: string, version:
   }
 }
 
-export async function importArtifactCmd(ctx: Context, source: string, opts: { component?: string; version?: string; arch?: string; sha256?: string }): Promise<CachedArtifact> {
+export async function importArtifactCmd(ctx: Context, source: string, opts: { component?: string; version?: string; arch?: string; sha256?: string }): Promise<CachedArtifact & { from?: string }> {
   const { actor } = await beginRead(ctx, 'operate');
   try {
     const isTarball = /\.(tar\.gz|tgz)$/.test(source);
-    const a = isTarball ? await importTarball(ctx.store.home, source, opts) : await importDebian(ctx.store.home, source, opts);
+    const a: CachedArtifact & { from?: string } = isTarball ? await importTarball(ctx.store.home, source, opts) : await importDebian(ctx.store.home, source, opts);
     await remember(ctx, a);
-    await recordAudit(ctx, actor, { clusters: [], hosts: [] }, 'ok', ExitCode.ok, `imported ${a.file} sha256 ${a.sha256} from ${source}`);
+    await recordAudit(ctx, actor, { clusters: [], hosts: [] }, 'ok', ExitCode.ok, `imported ${a.file} sha256 ${a.sha256} from ${a.from ?? source}`);
     return a;
   } catch (err) {
     await recordAudit(ctx, actor, { clusters: [], hosts: [] }, 'error', ExitCode.error, (err as Error).message);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { humanBytes } from './human.js';
 import { action, type CliEnv } from './run.js';
 import { printRecord, printTable, say } from './output.js';
 
@@ -34,7 +35,7 @@ export function registerArtifact(program: Command, env: CliEnv): void {
       const { importArtifactCmd } = await import('../app/artifacts.js');
       const a = await importArtifactCmd(ctx, source, opts);
       if (ctx.globals.json) printRecord(ctx, { ...a });
-      else await say(ctx, `${a.file} imported (sha256 ${a.sha256}${opts.sha256 ? ', as expected' : ', computed: compare it with the publisher\'s'})`);
+      else await say(ctx, `${a.file} imported${a.from ? ` from the ${a.from}, repacked reproducibly` : ''} (sha256 ${a.sha256}${opts.sha256 ? ', as expected' : a.from ? '' : ', computed: compare it with the publisher\'s'})`);
     }));
   artifact.command('list').description('cached artifacts with their checksums')
     .addHelpText('after', '\nExample:\n  promanager artifact list')
@@ -45,7 +46,7 @@ export function registerArtifact(program: Command, env: CliEnv): void {
         { header: 'COMPONENT', value: (r) => r.component },
         { header: 'VERSION', value: (r) => r.version },
         { header: 'ARCH', value: (r) => r.arch },
-        { header: 'MIB', value: (r) => (r.bytes / 1048576).toFixed(1) },
+        { header: 'SIZE', value: (r) => r.bytes, tty: (r) => humanBytes(r.bytes) },
         { header: 'SHA256', value: (r) => r.sha256 },
         { header: 'SOURCE', value: (r) => r.source },
       ], () => rows.map(({ path: _p, ...r }) => r));

@@ -8,6 +8,7 @@ import type { Change, CheckHostResult } from '../app/fim-check.js';
 import type { CollectHostResult } from '../app/fim-collect.js';
 import type { ScheduleHostResult } from '../app/fim-schedule.js';
 import type { FanoutEvent } from '../remote/fanout.js';
+import { humanBytes } from './human.js';
 import { action, collect, intOption, type CliEnv } from './run.js';
 import { FanoutPrinter, withHint, type HostLine } from './fanout-output.js';
 import { printTable, say, warn } from './output.js';
@@ -19,16 +20,6 @@ export function parseSize(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(value.trim());
   if (!m || Number(m[1]) <= 0) throw new UsageError(`--max-bytes '${value}' is not a size`, 'e.g. 500M, 20G, 1T or a number of bytes');
   return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
-}
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
 /** One line per change: `kind path attributes [reason]`, tab-separated with host and policy when piped. */

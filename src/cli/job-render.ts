@@ -71,8 +71,8 @@ export const HISTORY_COLUMNS: Column<HistoryRow>[] = [
   { header: 'VERSION', value: (r) => r.job_version },
   { header: 'SOURCE', value: (r) => r.source },
   { header: 'STARTED', value: (r) => r.started_at },
-  { header: 'DURATION', value: (r) => formatDuration(r.duration_ms) },
+  { header: 'DURATION', value: (r) => r.duration_ms, tty: (r) => formatDuration(r.duration_ms) },
   { header: 'RESULT', value: (r) => historyResult(r) },
-  { header: 'OUTPUT', value: (r) => `${formatBytes(r.output_bytes)}${r.truncated ? ' (capped)' : ''}` },
+  { header: 'OUTPUT', value: (r) => `${r.output_bytes}${r.truncated ? ' (capped)' : ''}`, tty: (r) => `${formatBytes(r.output_bytes)}${r.truncated ? ' (capped)' : ''}` },
   { header: 'FILE', value: (r) => r.output_file },
 ];

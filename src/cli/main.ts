@@ -64,6 +64,17 @@ Examples:
   registerArtifact(program, env);
   registerService(program, env);
   registerConfig(program, env);
+  program.command('completion <shell>').description('print a shell completion script: bash, zsh or fish')
+    .addHelpText('after', '\nExamples:\n  source <(promanager completion bash)\n  promanager completion zsh > "${fpath[1]}/_promanager"\n  promanager completion fish > ~/.config/fish/completions/promanager.fish')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      const { CATALOG } = await import('../components/catalog.js');
+      try {
+        env.io.out(completionScript(shell, program, Object.keys(CATALOG)));
+      } catch (err) {
+        env.exitCode = await reportError(env, err);
+      }
+    });
   // commander's own usage errors (missing argument, unknown option) also exit 2
   program.commands.forEach(function exitOnUsage(cmd: Command) {
     cmd.exitOverride();

@@ -7,6 +7,8 @@ import type { Context, Io } from '../app/context.js';
 export interface Column<T> {
   header: string;
   value(row: T): unknown;
+  /** on a terminal, shown instead of value (sizes and durations in units); piped output keeps value */
+  tty?(row: T): unknown;
 }
 
 export function formatCell(value: unknown): string {
@@ -47,7 +49,7 @@ export async function printTable<T>(ctx: Context, rows: T[], columns: Column<T>[
     chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
       'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
   });
-  for (const r of rows) table.push(columns.map((c) => formatCell(c.value(r))));
+  for (const r of rows) table.push(columns.map((c) => formatCell((c.tty ?? c.value)(r))));
   io.out(table.toString().split('\n').map((l) => l.trimEnd().replace(/^ /, '')).join('\n') + '\n');
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { humanSeconds } from './human.js';
 import { action, intOption, type CliEnv } from './run.js';
 import { printTable } from './output.js';
 import { addTargetOptions, targetOptions } from './targets.js';
@@ -15,7 +16,8 @@ function printer(ctx: Context): FanoutPrinter<ServiceOutcome> {
       if (!r) return '';
       if (r.plan) return `plan: ${r.plan.join('; ')}`;
       if (r.status === 'removed') return r.changed ? `removed (${r.steps.length} step(s))` : 'not installed: nothing to remove';
-      return [r.status, r.version ?? '-', `health ${r.health}`, r.pid ? `pid ${r.pid}` : null, r.uptime_s !== null ? `up ${r.uptime_s}s` : null].filter(Boolean).join(' ');
+      const up = r.uptime_s === null ? null : `up ${ctx.io.stdoutIsTTY ? humanSeconds(r.uptime_s) : `${r.uptime_s}s`}`;
+      return [r.status, r.version ?? '-', `health ${r.health}`, r.pid ? `pid ${r.pid}` : null, up].filter(Boolean).join(' ');
     },
     changed: (r) => Boolean(r?.changed),
   });

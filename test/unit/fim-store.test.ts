@@ -11,7 +11,8 @@ import { findingsToEvents, readDrift, recordFindings } from '../../src/app/fim-d
 import { fimPath, rewriteBaseline } from '../../src/app/fim-files.js';
 import { appendJournal, foldJournal, readJournal } from '../../src/app/fim-journal.js';
 import { parseAttributes } from '../../src/app/fim-policy.js';
-import { humanBytes, parseSize } from '../../src/cli/fim.js';
+import { parseSize } from '../../src/cli/fim.js';
+import { humanBytes } from '../../src/cli/human.js';
 import type { FimBaseline } from '../../src/store/schema.js';
 
 let home: string;
