@@ -11,6 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { PromanagerError } from '../core/errors.js';
 import { artifactName, artifactUrl, OFFICIAL_MIRROR, type ComponentName } from './catalog.js';
+import { fetch as undiciFetch } from 'undici';
+import { dispatcherFor } from './http-proxy.js';
 
 export interface CachedArtifact {
   component: ComponentName;
@@ -90,7 +92,9 @@ export function parseSha256Sums(text: string): Map<string, string> {
 async function httpGet(url: string): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, { redirect: 'follow' });
+    const dispatcher = dispatcherFor(url);
+    // undici's own fetch takes a dispatcher (the proxy); Node's global fetch would ignore http_proxy entirely.
+    res = (dispatcher ? await undiciFetch(url, { redirect: 'follow', dispatcher }) : await fetch(url, { redirect: 'follow' })) as Response;
   } catch (err) {
     throw new PromanagerError(`cannot download ${url}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, {
       hint: 'check the network, or use --mirror / artifact_mirror, or import the artifact offline (artifact import)',

@@ -88,6 +88,22 @@ describe.skipIf(skip !== undefined)(`services and host cleanup on real hosts${sk
     }
   });
 
+  it('says "nothing failed last time" and exits 0 for --limit @failed after a clean run, in every fan-out command', async () => {
+    for (const [command, rest] of [[['exec'], ['--', 'true']], [['host', 'refresh'], []], [['service', 'status', 'node_exporter'], []]] as const) {
+      await ok([...command, ...rest]);
+      const r = await ok([...command, '--limit', '@failed', ...rest]);
+      expect(r.stderr).toMatch(new RegExp(`^nothing failed last time: the previous '${command.slice(0, 2).join(' ')}' \\(.*\\) succeeded on every host$`, 'm'));
+      expect(r.stderr).not.toContain('no hosts match');
+    }
+    const json = JSON.parse((await ok(['exec', '--limit', '@failed', '--json', '--', 'true'])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ type: 'summary', hosts: 0, failed: 0, exit_code: 0 });
+    // With a failure recorded, @failed runs exactly the failed hosts.
+    await ok(['exec', '--', 'test $(hostname) != t2'], 4);
+    const again = await ok(['exec', '--limit', '@failed', '--', 'true']);
+    expect(again.stderr).toMatch(/^t2\tok\t/m);
+    expect(again.stderr).not.toMatch(/^t1\t/m);
+  });
+
   it('updates the metrics node_exporter serves after every run: job run, fim check, fim accept', async () => {
     const script = path.join(home, 'flaky.sh');
     writeFileSync(script, '#!/bin/sh\nexit 3\n');
