@@ -65,7 +65,8 @@ export async function auditedAttempt<T>(ctx: Context, clusters: string[], attemp
     }
     const denied = err instanceof PermissionDeniedError;
     const code = err instanceof PromanagerError ? err.exitCode : ExitCode.error;
-    await recordAudit(ctx, actor, { clusters, hosts: [] }, denied ? 'denied' : 'error', code, (err as Error).message).catch(() => undefined);
+    // `--limit @failed` with nothing failed ends here too, with exit 0: recorded as ok, not as an error.
+    await recordAudit(ctx, actor, { clusters, hosts: [] }, denied ? 'denied' : code === ExitCode.ok ? 'ok' : 'error', code, (err as Error).message).catch(() => undefined);
     throw err;
   }
 }
